@@ -1,0 +1,176 @@
+// klp-harness: boots livepatch test guests and runs things in them.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "cli/proxy.h"
+#include "testbed/testbed.h"
+#include "util/error.h"
+#include "util/paths.h"
+#include "util/progress.h"
+#include "vm/arch.h"
+
+namespace fs = std::filesystem;
+using namespace klp;
+
+namespace {
+
+struct GuestArgs {
+    std::string arch = "x86_64";
+    std::string kernel;
+    std::string cacheDir;
+    std::string uri;
+    std::string cmdline;
+    int cpus = 1;
+    int memory = 512;
+    int bootTimeout = 180;
+};
+
+void addGuestOptions(CLI::App* cmd, GuestArgs& a) {
+    cmd->add_option("--arch", a.arch, "Guest architecture")->capture_default_str();
+    cmd->add_option("--kernel", a.kernel, "Kernel name (see `klp-harness kernels`) or path")->required();
+    cmd->add_option("--cache-dir", a.cacheDir, "Cache dir (default ~/.cache/klp-harness)");
+    cmd->add_option("--uri", a.uri, "libvirt URI (default: embedded driver, no daemon)");
+    cmd->add_option("--cmdline", a.cmdline, "Extra kernel command line");
+    cmd->add_option("--cpus", a.cpus, "vCPUs")->capture_default_str()->check(CLI::Range(1, 64));
+    cmd->add_option("--memory", a.memory, "Guest memory in MiB")->capture_default_str()->check(CLI::Range(128, 65536));
+    cmd->add_option("--boot-timeout", a.bootTimeout, "Seconds to wait for SSH")->capture_default_str();
+}
+
+struct Booted {
+    std::unique_ptr<testbed::Testbed> bed;
+    std::unique_ptr<testbed::Guest> guest;
+};
+
+Booted bootFrom(const GuestArgs& a) {
+    testbed::Options o;
+    o.cacheDir = a.cacheDir;
+    o.uri = a.uri;
+    o.cpus = a.cpus;
+    o.memoryMiB = a.memory;
+    o.bootTimeout = std::chrono::seconds(a.bootTimeout);
+    Booted b;
+    vm::archProfile(a.arch);  // bad arch: fail before any work
+    b.bed = std::make_unique<testbed::Testbed>(o);
+    auto kernel = b.bed->kernel(a.kernel, a.arch);
+    b.guest = b.bed->boot(kernel, a.cmdline);
+    return b;
+}
+
+std::string shellQuote(const std::string& s) {
+    if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,@%+") == std::string::npos)
+        return s;
+    std::string q = "'";
+    for (char c : s)
+        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+fs::path selfPath() {
+    std::error_code ec;
+    auto p = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path("klp-harness") : p;
+}
+
+int cmdBoot(const GuestArgs& a) {
+    auto b = bootFrom(a);
+    std::printf("Guest %s (%s) is up.\n", a.kernel.c_str(), a.arch.c_str());
+    std::printf("  ssh:     %s\n", b.guest->openSshCommand(selfPath()).c_str());
+    std::printf("  console: %s\n", b.guest->consoleLog().c_str());
+    std::printf("Press Ctrl-C to destroy the guest.\n");
+    std::fflush(stdout);
+    while (b.guest->vm().running())
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::fprintf(stderr, "klp-harness: the guest stopped; console: %s\n", b.guest->consoleLog().c_str());
+    return 1;
+}
+
+int cmdExec(const GuestArgs& a, const std::vector<std::string>& pushes,
+            const std::vector<std::string>& command, int timeout) {
+    for (const auto& p : pushes) {
+        auto colon = p.find(':');
+        std::string src = p.substr(0, colon);
+        if (colon == std::string::npos || colon == 0 || colon + 1 == p.size())
+            throw UsageError("--push " + p + ": expected LOCAL:REMOTE");
+        if (!fs::is_regular_file(src))
+            throw UsageError("--push " + p + ": no such file: " + src);
+    }
+    auto b = bootFrom(a);
+    for (const auto& p : pushes) {
+        auto colon = p.find(':');
+        b.guest->ssh().push(p.substr(0, colon), p.substr(colon + 1));
+    }
+    std::string line;
+    for (const auto& c : command)
+        line += (line.empty() ? "" : " ") + shellQuote(c);
+    auto r = b.guest->ssh().exec(line, std::chrono::seconds(timeout));
+    std::cout << r.out << std::flush;
+    std::cerr << r.err << std::flush;
+    if (r.timedOut) {
+        std::fprintf(stderr, "klp-harness: command timed out after %d s\n", timeout);
+        return 124;
+    }
+    return r.exitCode < 0 ? 2 : r.exitCode;
+}
+
+int cmdKernels() {
+    for (const auto& k : image::namedKernels())
+        std::printf("%-14s %-8s %s\n", k.name.c_str(), k.arch.c_str(), k.description.c_str());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    installSignalCleanup();
+    CLI::App app{"klp-harness: boots guest kernels under QEMU/libvirt and runs livepatch work in them"};
+    app.require_subcommand(1);
+    bool quiet = false;
+    app.add_flag("-q,--quiet", quiet, "No progress lines on stderr");
+
+    GuestArgs bootArgs, execArgs;
+    auto* boot = app.add_subcommand("boot", "Boot a guest, print how to reach it, keep it up until Ctrl-C");
+    addGuestOptions(boot, bootArgs);
+
+    auto* exec = app.add_subcommand("exec", "Boot a guest, run a command in it, destroy it; exits with the command's code");
+    addGuestOptions(exec, execArgs);
+    std::vector<std::string> pushes, command;
+    int timeout = 600;
+    exec->add_option("--push", pushes, "Copy LOCAL:REMOTE into the guest (SFTP) before the command");
+    exec->add_option("--timeout", timeout, "Seconds the command may run")->capture_default_str();
+    exec->add_option("command", command, "Command to run (after --)")->required();
+
+    std::string socket;
+    auto* proxyCmd = app.add_subcommand("proxy", "Join stdin/stdout to a guest's socket (OpenSSH ProxyCommand)");
+    proxyCmd->add_option("socket", socket, "Unix socket")->required();
+
+    auto* kernels = app.add_subcommand("kernels", "List the kernel names --kernel accepts");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    setQuiet(quiet);
+    try {
+        if (*boot)
+            return cmdBoot(bootArgs);
+        if (*exec)
+            return cmdExec(execArgs, pushes, command, timeout);
+        if (*proxyCmd)
+            return cli::proxy(socket);
+        if (*kernels)
+            return cmdKernels();
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "klp-harness: error: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "klp-harness: error: %s\n", e.what());
+        return 2;
+    }
+    return 2;
+}

@@ -1,0 +1,210 @@
+#include "guest/ssh_session.h"
+
+#include <fcntl.h>
+#include <libssh/libssh.h>
+#include <libssh/sftp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "util/error.h"
+#include "util/files.h"
+
+namespace klp::guest {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+int connectUnix(const fs::path& path) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.string().size() >= sizeof addr.sun_path)
+        throw HarnessError("socket path too long: " + path.string());
+    std::strcpy(addr.sun_path, path.c_str());
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+ssh_session sess(void* p) { return static_cast<ssh_session>(p); }
+
+}  // namespace
+
+std::unique_ptr<SshSession> SshSession::connect(const fs::path& socket, const fs::path& privateKey,
+                                                std::chrono::milliseconds timeout,
+                                                const std::function<void()>& alive) {
+    ssh_key key = nullptr;
+    if (ssh_pki_import_privkey_file(privateKey.c_str(), nullptr, nullptr, nullptr, &key) != SSH_OK)
+        throw HarnessError("cannot read SSH key " + privateKey.string());
+    const auto deadline = Clock::now() + timeout;
+    std::string lastProblem = "no answer";
+    auto lastAliveCheck = Clock::now();
+    while (Clock::now() < deadline) {
+        alive();
+        int fd = connectUnix(socket);
+        if (fd < 0) {
+            lastProblem = "cannot connect to " + socket.string();
+            std::this_thread::sleep_for(100ms);
+            continue;
+        }
+        ssh_session s = ssh_new();
+        int verbosity = SSH_LOG_NOLOG;
+        ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
+        ssh_options_set(s, SSH_OPTIONS_FD, &fd);
+        ssh_options_set(s, SSH_OPTIONS_HOST, "klp-guest");
+        ssh_options_set(s, SSH_OPTIONS_USER, "root");
+        ssh_set_blocking(s, 0);
+        int rc;
+        // Non-blocking handshake so a guest that dies while booting is noticed.
+        while ((rc = ssh_connect(s)) == SSH_AGAIN && Clock::now() < deadline) {
+            pollfd p{fd, POLLIN, 0};
+            poll(&p, 1, 100);
+            if (Clock::now() - lastAliveCheck > 500ms) {
+                lastAliveCheck = Clock::now();
+                try {
+                    alive();
+                } catch (...) {
+                    ssh_free(s);
+                    close(fd);
+                    ssh_key_free(key);
+                    throw;
+                }
+            }
+        }
+        if (rc == SSH_OK) {
+            ssh_set_blocking(s, 1);
+            long t = 60;  // seconds: a loaded TCG guest can be slow to answer
+            ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &t);
+            if (ssh_userauth_publickey(s, nullptr, key) != SSH_AUTH_SUCCESS) {
+                std::string msg = ssh_get_error(s);
+                ssh_disconnect(s);
+                ssh_free(s);
+                close(fd);
+                ssh_key_free(key);
+                throw HarnessError("SSH: guest refused the harness key: " + msg);
+            }
+            ssh_key_free(key);
+            auto session = std::unique_ptr<SshSession>(new SshSession());
+            session->session_ = s;
+            session->fd_ = fd;
+            return session;
+        }
+        lastProblem = rc == SSH_AGAIN ? "no SSH banner from the guest" : ssh_get_error(s);
+        ssh_free(s);
+        close(fd);
+        std::this_thread::sleep_for(200ms);
+    }
+    ssh_key_free(key);
+    throw TimeoutError("SSH: guest not reachable within " + std::to_string(timeout.count() / 1000) +
+                       " s (" + lastProblem + ")");
+}
+
+SshSession::~SshSession() {
+    if (session_) {
+        ssh_disconnect(sess(session_));
+        ssh_free(sess(session_));
+    }
+    if (fd_ >= 0)
+        close(fd_);
+}
+
+ExecResult SshSession::exec(const std::string& command, std::chrono::milliseconds timeout,
+                            std::string_view input) {
+    ssh_session s = sess(session_);
+    ssh_channel ch = ssh_channel_new(s);
+    if (!ch || ssh_channel_open_session(ch) != SSH_OK ||
+        ssh_channel_request_exec(ch, command.c_str()) != SSH_OK) {
+        std::string msg = ssh_get_error(s);
+        if (ch)
+            ssh_channel_free(ch);
+        throw HarnessError("SSH: cannot run '" + command + "': " + msg);
+    }
+    if (!input.empty() &&
+        ssh_channel_write(ch, input.data(), static_cast<uint32_t>(input.size())) == SSH_ERROR) {
+        ssh_channel_free(ch);
+        throw HarnessError(std::string("SSH: writing stdin failed: ") + ssh_get_error(s));
+    }
+    ssh_channel_send_eof(ch);  // commands that read stdin must not wait forever
+
+    ExecResult r;
+    const auto deadline = Clock::now() + timeout;
+    char buf[16384];
+    for (;;) {
+        int n = ssh_channel_read_timeout(ch, buf, sizeof buf, 0, 100);
+        if (n > 0)
+            r.out.append(buf, static_cast<size_t>(n));
+        int m;
+        while ((m = ssh_channel_read_nonblocking(ch, buf, sizeof buf, 1)) > 0)
+            r.err.append(buf, static_cast<size_t>(m));
+        if (n == SSH_ERROR || m == SSH_ERROR) {
+            ssh_channel_free(ch);
+            throw HarnessError(std::string("SSH: connection to the guest lost: ") + ssh_get_error(s));
+        }
+        if (n == 0 && ssh_channel_is_eof(ch))
+            break;
+        if (Clock::now() > deadline) {
+            r.timedOut = true;
+            break;
+        }
+    }
+    if (!r.timedOut)
+        r.exitCode = ssh_channel_get_exit_status(ch);
+    ssh_channel_close(ch);
+    ssh_channel_free(ch);
+    return r;
+}
+
+void SshSession::pushData(std::string_view data, const std::string& remotePath, int mode) {
+    ssh_session s = sess(session_);
+    sftp_session sftp = sftp_new(s);
+    if (!sftp || sftp_init(sftp) != SSH_OK) {
+        std::string msg = ssh_get_error(s);
+        if (sftp)
+            sftp_free(sftp);
+        throw HarnessError("SFTP: cannot start (is sftp-server in the guest?): " + msg);
+    }
+    auto fail = [&](const std::string& what) {
+        std::string msg = what + " " + remotePath + ": " + ssh_get_error(s) + " (sftp error " +
+                          std::to_string(sftp_get_error(sftp)) + ")";
+        sftp_free(sftp);
+        throw HarnessError("SFTP: " + msg);
+    };
+    sftp_file f = sftp_open(sftp, remotePath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                            static_cast<mode_t>(mode));
+    if (!f)
+        fail("cannot open");
+    for (size_t off = 0; off < data.size();) {
+        size_t chunk = std::min<size_t>(32768, data.size() - off);
+        ssize_t w = sftp_write(f, data.data() + off, chunk);
+        if (w <= 0) {
+            sftp_close(f);
+            fail("write failed on");
+        }
+        off += static_cast<size_t>(w);
+    }
+    if (sftp_close(f) != SSH_NO_ERROR)
+        fail("close failed on");
+    // Let sftp-server exit and its channel close before freeing: otherwise
+    // dropbear may close the session's next channel at once (FACTS.md).
+    ssh_channel_send_eof(sftp->channel);
+    ssh_channel_get_exit_status(sftp->channel);
+    sftp_free(sftp);
+}
+
+void SshSession::push(const fs::path& local, const std::string& remotePath) {
+    auto perms = fs::status(local).permissions();
+    pushData(readFile(local), remotePath, static_cast<int>(perms) & 0777);
+}
+
+}  // namespace klp::guest

@@ -1,0 +1,73 @@
+#include "image/initramfs.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "util/error.h"
+#include "util/files.h"
+#include "util/paths.h"
+#include "util/process.h"
+#include "util/progress.h"
+
+namespace klp::image {
+namespace fs = std::filesystem;
+
+fs::path baseUserland(const std::string& debArch, const std::string& cc, Cache& cache) {
+    requireTool("apt-get", "apt");
+    requireTool("readelf", "binutils");
+    requireTool("dropbearkey", "dropbear-bin");
+    requireTool(cc, cc == "gcc" ? "gcc" : "gcc-" + cc.substr(0, cc.rfind('-')));
+    fs::path recipe = projectDir() / "images" / "userland.sh";
+    fs::path guest = projectDir() / "guest";
+    KeyHasher key;
+    key.add("arch", debArch).addFile("recipe", recipe).addFile("init", guest / "init");
+    std::vector<fs::path> tools;
+    for (const auto& e : fs::directory_iterator(guest / "tools"))
+        if (e.path().extension() == ".c")
+            tools.push_back(e.path());
+    std::sort(tools.begin(), tools.end());
+    for (const auto& t : tools)
+        key.addFile(t.filename().string(), t);
+    key.add("cc", runChecked({cc, "--version"}).substr(0, 80));
+    // Package versions: a security update of dropbear or libc is a new image.
+    std::istringstream pkgs(runChecked({recipe.string(), "--packages"}));
+    std::vector<std::string> argv = {"apt-cache", "show", "--no-all-versions"};
+    for (std::string p; pkgs >> p;)
+        argv.push_back(p + ":" + debArch);
+    auto show = runProcess(argv, "/dev/null").output;
+    std::istringstream lines(show);
+    for (std::string l; std::getline(lines, l);)
+        if (l.rfind("Package: ", 0) == 0 || l.rfind("Version: ", 0) == 0)
+            key.add("pkg", l);
+    fs::path entry = cache.get("userland", debArch, key.hex(), [&](const fs::path& dir) {
+        progress("building the " + debArch + " guest userland (busybox, dropbear, klp tools)");
+        fs::path log = cache.dir() / "logs" / ("userland-" + debArch + ".log");
+        fs::create_directories(log.parent_path());
+        fs::remove(log);
+        runChecked({recipe.string(), (dir / "userland.cpio.gz").string(), debArch, cc, guest.string()}, log);
+    });
+    return entry / "userland.cpio.gz";
+}
+
+void assembleInitrd(const fs::path& out, const fs::path& base, const KernelImage& kernel,
+                    const std::string& overlayCpio) {
+    std::ofstream o(out, std::ios::binary | std::ios::trunc);
+    auto append = [&](const fs::path& p) {
+        std::ifstream in(p, std::ios::binary);
+        if (!in)
+            throw HarnessError("cannot read " + p.string());
+        o << in.rdbuf();
+        // The kernel wants each archive to start 4-byte aligned.
+        while (o.tellp() % 4)
+            o.put('\0');
+    };
+    append(base);
+    if (!kernel.modulesCpio.empty())
+        append(kernel.modulesCpio);
+    o.write(overlayCpio.data(), static_cast<std::streamsize>(overlayCpio.size()));
+    if (!o)
+        throw HarnessError("cannot write " + out.string());
+}
+
+}  // namespace klp::image

@@ -1,0 +1,139 @@
+#include "testbed/testbed.h"
+
+#include <chrono>
+#include <fstream>
+
+#include "image/cpio.h"
+#include "image/initramfs.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/paths.h"
+#include "util/progress.h"
+#include "vm/libvirt/libvirt_backend.h"
+
+namespace klp::testbed {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+const char* kSshPort = "org.klp-harness.ssh";
+const char* kUserPort = "org.klp-harness.user";
+
+std::string seconds(Clock::duration d) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(d).count());
+    return buf;
+}
+
+// The last `n` lines of a file, for error messages.
+std::string tail(const fs::path& file, size_t n) {
+    std::ifstream in(file);
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);)
+        lines.push_back(l);
+    std::string out;
+    for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); i++)
+        out += "\n  | " + lines[i];
+    return out;
+}
+}  // namespace
+
+Guest::Guest(std::unique_ptr<vm::Instance> vm, fs::path dir, fs::path key)
+    : vm_(std::move(vm)),
+      dir_(std::move(dir)),
+      key_(std::move(key)),
+      destroyOnSignal_([inst = vm_.get()] { inst->destroy(); }) {}
+
+Guest::~Guest() {
+    ssh_.reset();
+    vm_->destroy();
+}
+
+std::string Guest::openSshCommand(const fs::path& self) const {
+    fs::path sock;
+    for (const auto& ch : vm_->spec().channels)
+        if (ch.name == kUserPort)
+            sock = ch.socket;
+    return "ssh -i " + key_.string() +
+           " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+           " -o ProxyCommand='" + self.string() + " proxy " + sock.string() + "' root@klp-guest";
+}
+
+void Guest::checkAlive() {
+    // A panicking guest with panic=-1 may still be rebooting: the console decides.
+    std::ifstream in(consoleLog());
+    for (std::string l; std::getline(in, l);)
+        if (l.find("Kernel panic - not syncing") != std::string::npos)
+            throw HarnessError("guest kernel panicked: " + l.substr(l.find("Kernel panic")) +
+                               " (console: " + consoleLog().string() + ")");
+    if (!vm_->running())
+        throw HarnessError("guest stopped; last console lines:" + tail(consoleLog(), 15));
+}
+
+Testbed::Testbed(Options opts)
+    : opts_(std::move(opts)),
+      cache_(opts_.cacheDir.empty() ? defaultCacheDir() : opts_.cacheDir),
+      runDir_(RunDir::defaultBase(), [](const fs::path& stale) {
+          vm::libvirt::sweepEmbedRoot(stale / "libvirt");
+      }),
+      removeRunDirOnSignal_([dir = runDir_.path()] {
+          std::error_code ec;
+          fs::remove_all(dir, ec);
+      }),
+      key_(guest::loadOrCreateKey(cache_.dir() / "ssh")) {}
+
+std::string Testbed::describeBackend() {
+    if (!backend_)
+        backend_ = vm::libvirt::open(opts_.uri, runDir_.path() / "libvirt");
+    return backend_->describe();
+}
+
+Testbed::~Testbed() {
+    backend_.reset();
+    // An embedded driver stops with its connection; make sure no QEMU survives it.
+    vm::libvirt::sweepEmbedRoot(runDir_.path() / "libvirt");
+}
+
+image::KernelImage Testbed::kernel(const std::string& nameOrPath, const std::string& arch) {
+    vm::archProfile(arch);  // validates the arch name
+    return image::resolveKernel(nameOrPath, arch, cache_);
+}
+
+std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std::string& extraCmdline) {
+    const auto start = Clock::now();
+    const vm::ArchProfile& arch = vm::archProfile(kernel.arch);
+    std::string cc = arch.crossCompile.empty() ? "gcc" : arch.crossCompile + "gcc";
+    fs::path userland = image::baseUserland(arch.debArch, cc, cache_);
+
+    std::string name = "klp" + std::to_string(guests_++);
+    fs::path dir = runDir_.path() / name;
+    fs::create_directories(dir);
+
+    image::CpioWriter overlay;
+    overlay.addDirectory("root", 0700);
+    overlay.addDirectory("root/.ssh", 0700);
+    overlay.addFile("root/.ssh/authorized_keys", key_.publicLine + "\n", 0600);
+    image::assembleInitrd(dir / "initrd.img", userland, kernel, overlay.finish());
+
+    vm::MachineSpec spec;
+    spec.name = name + "-" + runDir_.path().filename().string();
+    spec.arch = &arch;
+    spec.kernel = kernel.kernel;
+    spec.initrd = dir / "initrd.img";
+    spec.extraCmdline = extraCmdline;
+    spec.cpus = opts_.cpus;
+    spec.memoryMiB = opts_.memoryMiB;
+    spec.consoleLog = dir / "console.log";
+    spec.channels = {{kSshPort, dir / "ssh.sock"}, {kUserPort, dir / "user.sock"}};
+
+    if (!backend_)  // opened on first use: bad input fails before libvirt starts
+        backend_ = vm::libvirt::open(opts_.uri, runDir_.path() / "libvirt");
+    progress("booting " + kernel.name + " (" + kernel.arch + ")");
+    auto guest = std::make_unique<Guest>(backend_->start(spec), dir, key_.privateKey);
+    guest->ssh_ = guest::SshSession::connect(dir / "ssh.sock", key_.privateKey, opts_.bootTimeout,
+                                             [g = guest.get()] { g->checkAlive(); });
+    progress("guest ready (SSH) " + seconds(Clock::now() - start) + " after boot started");
+    return guest;
+}
+
+}  // namespace klp::testbed

@@ -1,0 +1,79 @@
+// A run's testbed: the cache, the run directory, the VM backend and the SSH key,
+// and guests booted from them, each reachable over one SSH session.
+// This is the only place that joins the image, vm and guest stages.
+#pragma once
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "guest/ssh_key.h"
+#include "guest/ssh_session.h"
+#include "image/cache.h"
+#include "image/kernels.h"
+#include "util/cleanup.h"
+#include "util/run_dir.h"
+#include "vm/vm.h"
+
+namespace klp::testbed {
+
+struct Options {
+    std::filesystem::path cacheDir;  // empty: defaultCacheDir()
+    std::string uri;                 // empty: embedded libvirt in the run dir
+    int cpus = 1;
+    int memoryMiB = 512;
+    std::chrono::seconds bootTimeout{180};
+};
+
+class Guest {
+public:
+    Guest(std::unique_ptr<vm::Instance> vm, std::filesystem::path dir, std::filesystem::path key);
+    ~Guest();  // destroys the VM
+
+    guest::SshSession& ssh() { return *ssh_; }
+    vm::Instance& vm() { return *vm_; }
+    const std::filesystem::path& dir() const { return dir_; }
+    std::filesystem::path consoleLog() const { return vm_->spec().consoleLog; }
+
+    // A shell line that reaches this guest with plain OpenSSH, through its own
+    // channel (a QEMU socket serves one client at a time; ours is taken).
+    std::string openSshCommand(const std::filesystem::path& self) const;
+
+    // Throws HarnessError if the guest stopped or its console shows a panic.
+    void checkAlive();
+
+private:
+    friend class Testbed;
+    std::unique_ptr<vm::Instance> vm_;
+    std::unique_ptr<guest::SshSession> ssh_;
+    std::filesystem::path dir_;
+    std::filesystem::path key_;
+    CleanupGuard destroyOnSignal_;
+};
+
+class Testbed {
+public:
+    explicit Testbed(Options opts);
+    ~Testbed();
+
+    image::Cache& cache() { return cache_; }
+    const RunDir& runDir() const { return runDir_; }
+    std::string describeBackend();
+
+    // Fetches or finds the kernel (cached).
+    image::KernelImage kernel(const std::string& nameOrPath, const std::string& arch);
+
+    // Boots `kernel` and returns once SSH answers (or throws, guest destroyed).
+    std::unique_ptr<Guest> boot(const image::KernelImage& kernel, const std::string& extraCmdline = {});
+
+private:
+    Options opts_;
+    image::Cache cache_;
+    RunDir runDir_;
+    CleanupGuard removeRunDirOnSignal_;
+    guest::SshKey key_;
+    std::unique_ptr<vm::Backend> backend_;
+    int guests_ = 0;
+};
+
+}  // namespace klp::testbed

@@ -1,0 +1,30 @@
+// Running host programs: the only place the harness forks.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace klp {
+
+struct ProcessResult {
+    int exitCode = -1;   // -1 when killed by a signal
+    std::string output;  // stdout (and stderr when merged)
+};
+
+// Runs argv, waits, returns its exit code and stdout. stderr goes to `stderrLog`
+// (appended) when given, else is inherited. Throws HarnessError if it cannot start.
+ProcessResult runProcess(const std::vector<std::string>& argv,
+                         const std::filesystem::path& stderrLog = {});
+
+// Like runProcess but throws HarnessError naming the command (and the tail of
+// stderrLog) when it exits non-zero.
+std::string runChecked(const std::vector<std::string>& argv,
+                       const std::filesystem::path& stderrLog = {});
+
+// Full path of `program` on PATH, or empty.
+std::filesystem::path findOnPath(const std::string& program);
+
+// Throws UsageError "<program> not found: install the Debian package <package>".
+void requireTool(const std::string& program, const std::string& package);
+
+}  // namespace klp

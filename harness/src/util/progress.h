@@ -1,0 +1,11 @@
+// Progress lines on stderr for long work ("fetching ...", "booting ...").
+#pragma once
+#include <string_view>
+
+namespace klp {
+
+// Prints "klp-harness: <msg>" to stderr unless quiet mode is on.
+void progress(std::string_view msg);
+void setQuiet(bool quiet);
+
+}  // namespace klp

@@ -1,0 +1,48 @@
+#include "vm/arch.h"
+
+#include "util/error.h"
+
+namespace klp::vm {
+
+namespace {
+// Values measured on QEMU 7.2 TCG (see shared/FACTS.md): `pc` (microvm hangs in
+// TSC calibration), `-cpu max`, cryptomgr.notests to save boot time, panic=-1 so a
+// panicking guest stops instead of sitting there.
+const std::vector<ArchProfile> profiles = {
+    {
+        .name = "x86_64",
+        .libvirtArch = "x86_64",
+        .machine = "pc",
+        .emulator = "qemu-system-x86_64",
+        .emulatorPackage = "qemu-system-x86",
+        .cpuModel = "",
+        .consoleDevice = "ttyS0",
+        .serialConsole = true,
+        .cmdline = "quiet panic=-1 cryptomgr.notests ignore_loglevel",
+        .features = {},
+        .qemuArgs = {},
+        .acpi = true,
+        .debArch = "amd64",
+        .crossCompile = "",
+    },
+};
+}  // namespace
+
+const ArchProfile& archProfile(const std::string& name) {
+    for (const auto& p : profiles)
+        if (p.name == name)
+            return p;
+    std::string known;
+    for (const auto& p : profiles)
+        known += (known.empty() ? "" : ", ") + p.name;
+    throw UsageError("unknown arch '" + name + "' (known: " + known + ")");
+}
+
+std::vector<std::string> knownArches() {
+    std::vector<std::string> names;
+    for (const auto& p : profiles)
+        names.push_back(p.name);
+    return names;
+}
+
+}  // namespace klp::vm

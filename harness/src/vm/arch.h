@@ -1,0 +1,31 @@
+// Per-architecture machine data: everything QEMU/libvirt need to know about an
+// arch lives in this table, so adding an arch is adding one entry (arch.cpp).
+#pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace klp::vm {
+
+struct ArchProfile {
+    std::string name;             // harness name: "x86_64", "ppc64le"
+    std::string libvirtArch;      // <type arch=...>
+    std::string machine;          // <type machine=...>
+    std::string emulator;         // QEMU binary
+    std::string emulatorPackage;  // Debian package that ships it
+    std::string cpuModel;         // empty: <cpu mode='maximum'/>
+    std::string consoleDevice;    // kernel console= name
+    bool serialConsole = true;    // true: <serial>/ttyS0; false: <console type=virtio|hvc>
+    std::string cmdline;          // default kernel command line (besides console=)
+    std::vector<std::pair<std::string, std::string>> features;  // <features><name value=.../>
+    std::vector<std::string> qemuArgs;  // extra QEMU args (qemu:commandline)
+    bool acpi = false;
+    std::string debArch;          // Debian architecture for guest userland
+    std::string crossCompile;     // CROSS_COMPILE prefix for guest builds ("" = native)
+};
+
+// The profile for `name`; throws UsageError listing the known arches.
+const ArchProfile& archProfile(const std::string& name);
+std::vector<std::string> knownArches();
+
+}  // namespace klp::vm

@@ -1,0 +1,20 @@
+// The libvirt backend. By default it embeds libvirt's QEMU driver in our own
+// process (qemu:///embed?root=DIR): no daemon, and DIR holds all its state, so a
+// run never touches the host's libvirt. Any other URI works the same way.
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "vm/vm.h"
+
+namespace klp::vm::libvirt {
+
+// Opens a backend on `uri`; an empty uri means embedded under `stateDir`.
+std::unique_ptr<Backend> open(const std::string& uri, const std::filesystem::path& stateDir);
+
+// Kills QEMU processes an embedded root left behind (its run/qemu/*.pid files),
+// e.g. after the harness was SIGKILLed. Safe on a root that is in use by nobody.
+void sweepEmbedRoot(const std::filesystem::path& stateDir);
+
+}  // namespace klp::vm::libvirt

@@ -1,0 +1,52 @@
+// The VM stage: boots a kernel + initramfs and hands out the host ends of the
+// guest's virtio-serial channels. Nothing outside vm/ knows a QEMU flag or libvirt.
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vm/arch.h"
+
+namespace klp::vm {
+
+struct Channel {
+    std::string name;              // virtio-serial port name the guest looks up
+    std::filesystem::path socket;  // host unix socket (QEMU listens on it)
+};
+
+struct MachineSpec {
+    std::string name;                // unique among running guests
+    const ArchProfile* arch = nullptr;
+    std::filesystem::path kernel;
+    std::filesystem::path initrd;
+    std::string extraCmdline;        // appended to the profile's
+    int cpus = 1;
+    int memoryMiB = 512;
+    std::filesystem::path consoleLog;
+    std::vector<Channel> channels;
+};
+
+// A booted guest. Destroying the object destroys the guest.
+class Instance {
+public:
+    virtual ~Instance() = default;
+    // The spec it was started from.
+    virtual const MachineSpec& spec() const = 0;
+    // True while QEMU runs (false after a panic with panic=-1, a poweroff, destroy()).
+    virtual bool running() = 0;
+    // Stops the guest at once (no shutdown); idempotent, callable from any thread.
+    virtual void destroy() = 0;
+};
+
+// Starts guests. One backend per run; it owns the runtime state of its guests.
+class Backend {
+public:
+    virtual ~Backend() = default;
+    // Boots `spec`; returns once QEMU runs (the kernel may still be booting).
+    virtual std::unique_ptr<Instance> start(const MachineSpec& spec) = 0;
+    // Host and hypervisor versions, for reports.
+    virtual std::string describe() = 0;
+};
+
+}  // namespace klp::vm
