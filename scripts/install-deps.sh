@@ -4,18 +4,21 @@
 set -euo pipefail
 
 build_pkgs=(cmake g++ make pkg-config libvirt-dev libssh-dev libpugixml-dev libgtest-dev
-            libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev)
+            libcli11-dev libssl-dev)
 # The embedded libvirt QEMU driver runs in our process; libvirt-daemon-system only
 # provides the libvirt-qemu user the privileged driver looks up (no daemon is used).
 run_pkgs=(qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon-system
           busybox-static dropbear-bin openssh-sftp-server openssh-client cpio gzip xz-utils
-          kmod bc bison flex libelf-dev libssl-dev dwarves procps)
+          kmod binutils procps)
 
 need=()
 for p in "${build_pkgs[@]}" "${run_pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
+# Kernel names resolve through apt-cache: the package lists must be there.
+lists_ok() { [ -n "$(apt-cache pkgnames linux-image-6.1.0- 2>/dev/null | head -n1)" ]; }
 if [ ${#need[@]} -eq 0 ]; then
+    if ! lists_ok && [ "$(id -u)" -eq 0 ]; then apt-get update -q; fi
     echo "install-deps: everything is installed"
     exit 0
 fi

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -125,9 +126,16 @@ int cmdKernels() {
 
 }  // namespace
 
+static int run(int argc, char** argv);
+
 int main(int argc, char** argv) {
     installSignalCleanup();
+    return exitCode(run(argc, argv));
+}
+
+static int run(int argc, char** argv) {
     CLI::App app{"klp-harness: boots guest kernels under QEMU/libvirt and runs livepatch work in them"};
+    app.name("klp-harness");
     app.require_subcommand(1);
     bool quiet = false;
     app.add_flag("-q,--quiet", quiet, "No progress lines on stderr");
@@ -142,7 +150,7 @@ int main(int argc, char** argv) {
     int timeout = 600;
     exec->add_option("--push", pushes, "Copy LOCAL:REMOTE into the guest (SFTP) before the command");
     exec->add_option("--timeout", timeout, "Seconds the command may run")->capture_default_str();
-    exec->add_option("command", command, "Command to run (after --)")->required();
+    exec->footer("Usage: klp-harness exec --kernel NAME [options] -- COMMAND [ARGS...]");
 
     std::string socket;
     auto* proxyCmd = app.add_subcommand("proxy", "Join stdin/stdout to a guest's socket (OpenSSH ProxyCommand)");
@@ -150,8 +158,17 @@ int main(int argc, char** argv) {
 
     auto* kernels = app.add_subcommand("kernels", "List the kernel names --kernel accepts");
 
+    // The guest command is everything after the first "--", verbatim (its own
+    // -flags included): split it off before CLI11 sees it.
+    std::vector<std::string> args(argv + 1, argv + argc);
+    auto dashdash = std::find(args.begin(), args.end(), "--");
+    if (dashdash != args.end()) {
+        command.assign(dashdash + 1, args.end());
+        args.erase(dashdash, args.end());
+    }
+    std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
     try {
-        app.parse(argc, argv);
+        app.parse(args);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
     }
@@ -159,8 +176,11 @@ int main(int argc, char** argv) {
     try {
         if (*boot)
             return cmdBoot(bootArgs);
-        if (*exec)
+        if (*exec) {
+            if (command.empty())
+                throw UsageError("exec: no command given (klp-harness exec --kernel NAME -- COMMAND...)");
             return cmdExec(execArgs, pushes, command, timeout);
+        }
         if (*proxyCmd)
             return cli::proxy(socket);
         if (*kernels)

@@ -1,5 +1,6 @@
 #include "testbed/testbed.h"
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 
@@ -73,25 +74,22 @@ void Guest::checkAlive() {
 Testbed::Testbed(Options opts)
     : opts_(std::move(opts)),
       cache_(opts_.cacheDir.empty() ? defaultCacheDir() : opts_.cacheDir),
-      runDir_(RunDir::defaultBase(), [](const fs::path& stale) {
-          vm::libvirt::sweepEmbedRoot(stale / "libvirt");
-      }),
-      removeRunDirOnSignal_([dir = runDir_.path()] {
-          std::error_code ec;
-          fs::remove_all(dir, ec);
-      }),
-      key_(guest::loadOrCreateKey(cache_.dir() / "ssh")) {}
+      runDir_(RunDir::forProcess([](const fs::path& dir) { vm::libvirt::sweepEmbedRoot(dir / "libvirt"); })),
+      key_(guest::loadOrCreateKey(cache_.dir() / "ssh")) {
+    static std::atomic<int> testbeds{0};
+    dir_ = runDir_->path() / ("t" + std::to_string(testbeds++));
+    fs::create_directories(dir_);
+}
 
 std::string Testbed::describeBackend() {
     if (!backend_)
-        backend_ = vm::libvirt::open(opts_.uri, runDir_.path() / "libvirt");
+        backend_ = vm::libvirt::open(opts_.uri, runDir_->path() / "libvirt");
     return backend_->describe();
 }
 
 Testbed::~Testbed() {
-    backend_.reset();
-    // An embedded driver stops with its connection; make sure no QEMU survives it.
-    vm::libvirt::sweepEmbedRoot(runDir_.path() / "libvirt");
+    std::error_code ec;
+    fs::remove_all(dir_, ec);  // its guests are gone: each Guest destroys its VM
 }
 
 image::KernelImage Testbed::kernel(const std::string& nameOrPath, const std::string& arch) {
@@ -105,8 +103,9 @@ std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std
     std::string cc = arch.crossCompile.empty() ? "gcc" : arch.crossCompile + "gcc";
     fs::path userland = image::baseUserland(arch.debArch, cc, cache_);
 
-    std::string name = "klp" + std::to_string(guests_++);
-    fs::path dir = runDir_.path() / name;
+    static std::atomic<int> guests{0};  // domain names are per process (one libvirt root)
+    std::string name = "klp" + std::to_string(guests++);
+    fs::path dir = dir_ / name;
     fs::create_directories(dir);
 
     image::CpioWriter overlay;
@@ -116,7 +115,7 @@ std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std
     image::assembleInitrd(dir / "initrd.img", userland, kernel, overlay.finish());
 
     vm::MachineSpec spec;
-    spec.name = name + "-" + runDir_.path().filename().string();
+    spec.name = name + "-" + runDir_->path().filename().string();
     spec.arch = &arch;
     spec.kernel = kernel.kernel;
     spec.initrd = dir / "initrd.img";
@@ -127,7 +126,7 @@ std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std
     spec.channels = {{kSshPort, dir / "ssh.sock"}, {kUserPort, dir / "user.sock"}};
 
     if (!backend_)  // opened on first use: bad input fails before libvirt starts
-        backend_ = vm::libvirt::open(opts_.uri, runDir_.path() / "libvirt");
+        backend_ = vm::libvirt::open(opts_.uri, runDir_->path() / "libvirt");
     progress("booting " + kernel.name + " (" + kernel.arch + ")");
     auto guest = std::make_unique<Guest>(backend_->start(spec), dir, key_.privateKey);
     guest->ssh_ = guest::SshSession::connect(dir / "ssh.sock", key_.privateKey, opts_.bootTimeout,

@@ -57,7 +57,8 @@ public:
     ~Testbed();
 
     image::Cache& cache() { return cache_; }
-    const RunDir& runDir() const { return runDir_; }
+    // Where this testbed's guests live (inside the process's run dir).
+    const std::filesystem::path& dir() const { return dir_; }
     std::string describeBackend();
 
     // Fetches or finds the kernel (cached).
@@ -69,11 +70,10 @@ public:
 private:
     Options opts_;
     image::Cache cache_;
-    RunDir runDir_;
-    CleanupGuard removeRunDirOnSignal_;
+    std::shared_ptr<RunDir> runDir_;
+    std::filesystem::path dir_;
     guest::SshKey key_;
-    std::unique_ptr<vm::Backend> backend_;
-    int guests_ = 0;
+    std::shared_ptr<vm::Backend> backend_;
 };
 
 }  // namespace klp::testbed

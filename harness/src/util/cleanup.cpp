@@ -12,10 +12,12 @@ namespace klp {
 
 namespace {
 std::mutex mutex;
+std::mutex exiting;  // held for good by the thread that cleans up after a signal
 std::map<int, std::function<void()>> actions;
 int nextHandle = 1;
 
 void runAllAndExit(int sig) {
+    exiting.lock();
     std::map<int, std::function<void()>> todo;
     {
         std::lock_guard lock(mutex);
@@ -48,6 +50,11 @@ void installSignalCleanup() {
                 runAllAndExit(sig);
         }).detach();
     });
+}
+
+int exitCode(int code) {
+    std::lock_guard lock(exiting);
+    return code;
 }
 
 int registerCleanup(std::function<void()> action) {

@@ -14,6 +14,10 @@ void installSignalCleanup();
 // safe to run from another thread while the main thread is blocked in I/O.
 int registerCleanup(std::function<void()> action);
 
+// Call on the way out of main(): if a signal's cleanup is running, waits for it
+// (it ends the process), so normal exit never races it. Returns `code`.
+int exitCode(int code);
+
 // Drops a registered action without running it.
 void unregisterCleanup(int handle);
 

@@ -6,8 +6,10 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 
+#include "util/cleanup.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -15,6 +17,18 @@ namespace klp {
 namespace fs = std::filesystem;
 
 namespace {
+// libvirt's embedded driver may still be writing under the dir as it goes
+// (logs, status files), so a single remove_all can race it: retry briefly.
+void removeTree(const fs::path& dir) {
+    for (int i = 0; i < 20; i++) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        if (!fs::exists(dir, ec))
+            return;
+        usleep(50000);
+    }
+}
+
 bool ownerAlive(const fs::path& dir) {
     try {
         pid_t pid = std::stoi(readFile(dir / "owner.pid"));
@@ -30,7 +44,8 @@ fs::path RunDir::defaultBase() {
     return env && *env ? fs::path(env) : fs::path("/tmp/klp-harness");
 }
 
-RunDir::RunDir(const fs::path& base, const std::function<void(const fs::path&)>& sweep) {
+RunDir::RunDir(const fs::path& base, std::function<void(const fs::path&)> sweep)
+    : sweep_(std::move(sweep)) {
     std::error_code ec;
     fs::create_directories(base, ec);
     for (const auto& entry : fs::directory_iterator(base, ec)) {
@@ -38,9 +53,9 @@ RunDir::RunDir(const fs::path& base, const std::function<void(const fs::path&)>&
             continue;
         if (ownerAlive(entry.path()))
             continue;
-        if (sweep)
-            sweep(entry.path());
-        fs::remove_all(entry.path(), ec);
+        if (sweep_)
+            sweep_(entry.path());
+        removeTree(entry.path());
     }
     static std::atomic<int> counter{0};
     path_ = base / ("r" + std::to_string(getpid()) + "-" + std::to_string(counter++));
@@ -53,8 +68,24 @@ RunDir::RunDir(const fs::path& base, const std::function<void(const fs::path&)>&
 RunDir::~RunDir() {
     if (keep_)
         return;
-    std::error_code ec;
-    fs::remove_all(path_, ec);
+    if (sweep_)
+        sweep_(path_);
+    removeTree(path_);
+}
+
+std::shared_ptr<RunDir> RunDir::forProcess(std::function<void(const fs::path&)> sweep) {
+    static std::mutex m;
+    static std::shared_ptr<RunDir> dir;  // destroyed (swept, removed) at exit
+    std::lock_guard lock(m);
+    if (!dir) {
+        dir = std::make_shared<RunDir>(defaultBase(), std::move(sweep));
+        registerCleanup([d = dir.get()] {  // on SIGINT/SIGTERM: exit() is not called
+            if (d->sweep_)
+                d->sweep_(d->path_);
+            removeTree(d->path_);
+        });
+    }
+    return dir;
 }
 
 }  // namespace klp

@@ -4,6 +4,7 @@
 #pragma once
 #include <filesystem>
 #include <functional>
+#include <memory>
 
 namespace klp {
 
@@ -12,8 +13,13 @@ public:
     // Creates <base>/r<pid>-<n>. Before that, sweeps every run dir under base
     // whose owner is gone: `sweep(dir)` first (e.g. kill its QEMUs), then removal.
     RunDir(const std::filesystem::path& base,
-           const std::function<void(const std::filesystem::path&)>& sweep);
-    ~RunDir();  // removes the directory unless keep() was called
+           std::function<void(const std::filesystem::path&)> sweep);
+    ~RunDir();  // sweeps and removes the directory unless keep() was called
+
+    // The process-wide run dir under defaultBase(), made on first use and swept
+    // and removed at exit or on a fatal signal. (libvirt's embedded driver can
+    // have one root per process for the process's whole life, so it lives here.)
+    static std::shared_ptr<RunDir> forProcess(std::function<void(const std::filesystem::path&)> sweep);
     RunDir(const RunDir&) = delete;
     RunDir& operator=(const RunDir&) = delete;
 
@@ -25,6 +31,7 @@ public:
 
 private:
     std::filesystem::path path_;
+    std::function<void(const std::filesystem::path&)> sweep_;
     bool keep_ = false;
 };
 

@@ -1,0 +1,57 @@
+// The CLI's argument errors: one line, exit code 2, no guest started.
+#include <gtest/gtest.h>
+
+#include "util/process.h"
+
+using namespace klp;
+
+namespace {
+ProcessResult cli(const std::string& args) {
+    // Merge stderr so the message can be checked; an empty cache dir proves no work happens.
+    return runProcess({"sh", "-c", std::string(KLP_HARNESS_BIN) + " " + args + " 2>&1"});
+}
+}  // namespace
+
+TEST(Cli, HelpListsSubcommands) {
+    auto r = cli("--help");
+    EXPECT_EQ(r.exitCode, 0);
+    for (const char* sub : {"boot", "exec", "proxy", "kernels"})
+        EXPECT_NE(r.output.find(sub), std::string::npos) << sub;
+}
+
+TEST(Cli, UnknownKernelListsKnownOnes) {
+    auto r = cli("exec --cache-dir /tmp/klp-unit-cli-cache --kernel debian-4.19 -- true");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.output.find("unknown kernel 'debian-4.19'"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("debian-6.12"), std::string::npos) << r.output;
+}
+
+TEST(Cli, MissingKernelPathIsNamed) {
+    auto r = cli("exec --cache-dir /tmp/klp-unit-cli-cache --kernel /nonexistent/bzImage -- true");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.output.find("/nonexistent/bzImage: no such file"), std::string::npos) << r.output;
+}
+
+TEST(Cli, UnknownArch) {
+    auto r = cli("exec --arch mips --kernel debian-6.1 -- true");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.output.find("unknown arch 'mips'"), std::string::npos) << r.output;
+}
+
+TEST(Cli, ExecNeedsACommandAndAKernel) {
+    EXPECT_EQ(cli("exec --kernel debian-6.1").exitCode, 2);
+    EXPECT_EQ(cli("exec -- true").exitCode, 2);
+}
+
+TEST(Cli, PushOfMissingFileIsNamed) {
+    auto r = cli("exec --kernel debian-6.1 --push /nonexistent/file:/tmp/x -- true");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.output.find("/nonexistent/file"), std::string::npos) << r.output;
+}
+
+TEST(Cli, KernelsListsNames) {
+    auto r = cli("kernels");
+    EXPECT_EQ(r.exitCode, 0);
+    EXPECT_NE(r.output.find("debian-6.1 "), std::string::npos);
+    EXPECT_NE(r.output.find("debian-6.12"), std::string::npos);
+}

@@ -166,8 +166,15 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Backend> open(const std::string& uri, const fs::path& stateDir) {
-    return std::make_unique<LibvirtBackend>(uri, stateDir);
+std::shared_ptr<Backend> open(const std::string& uri, const fs::path& stateDir) {
+    if (!uri.empty())
+        return std::make_shared<LibvirtBackend>(uri, stateDir);
+    static std::mutex m;
+    static std::shared_ptr<Backend> embedded;  // never closed: see the header
+    std::lock_guard lock(m);
+    if (!embedded)
+        embedded = std::make_shared<LibvirtBackend>(uri, stateDir);
+    return embedded;
 }
 
 void sweepEmbedRoot(const fs::path& stateDir) {

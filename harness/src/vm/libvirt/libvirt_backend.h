@@ -11,7 +11,9 @@
 namespace klp::vm::libvirt {
 
 // Opens a backend on `uri`; an empty uri means embedded under `stateDir`.
-std::unique_ptr<Backend> open(const std::string& uri, const std::filesystem::path& stateDir);
+// libvirt allows one embedded root per process, for the process's life: the
+// first embedded open fixes it and later ones share that connection.
+std::shared_ptr<Backend> open(const std::string& uri, const std::filesystem::path& stateDir);
 
 // Kills QEMU processes an embedded root left behind (its run/qemu/*.pid files),
 // e.g. after the harness was SIGKILLed. Safe on a root that is in use by nobody.
