@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "image/apt.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/paths.h"
@@ -14,10 +15,6 @@ namespace klp::image {
 namespace fs = std::filesystem;
 
 fs::path baseUserland(const std::string& debArch, const std::string& cc, Cache& cache) {
-    requireTool("apt-get", "apt");
-    requireTool("readelf", "binutils");
-    requireTool("dropbearkey", "dropbear-bin");
-    requireTool(cc, cc == "gcc" ? "gcc" : "gcc-" + cc.substr(0, cc.rfind('-')));
     fs::path recipe = projectDir() / "images" / "userland.sh";
     fs::path guest = projectDir() / "guest";
     KeyHasher key;
@@ -29,18 +26,22 @@ fs::path baseUserland(const std::string& debArch, const std::string& cc, Cache& 
     std::sort(tools.begin(), tools.end());
     for (const auto& t : tools)
         key.addFile(t.filename().string(), t);
+    requireTool(cc, cc == "gcc" ? "gcc" : "gcc-" + cc.substr(0, cc.rfind('-')));
     key.add("cc", runChecked({cc, "--version"}).substr(0, 80));
     // Package versions: a security update of dropbear or libc is a new image.
     std::istringstream pkgs(runChecked({recipe.string(), "--packages"}));
-    std::vector<std::string> argv = {"apt-cache", "show", "--no-all-versions"};
+    std::vector<std::string> args = {"show", "--no-all-versions"};
     for (std::string p; pkgs >> p;)
-        argv.push_back(p + ":" + debArch);
-    auto show = runProcess(argv, "/dev/null").output;
+        args.push_back(p + ":" + debArch);
+    auto show = aptCache(args, cache);
     std::istringstream lines(show);
     for (std::string l; std::getline(lines, l);)
         if (l.rfind("Package: ", 0) == 0 || l.rfind("Version: ", 0) == 0)
             key.add("pkg", l);
     fs::path entry = cache.get("userland", debArch, key.hex(), [&](const fs::path& dir) {
+        requireTool("apt-get", "apt");
+        requireTool("readelf", "binutils");
+        requireTool("dropbearkey", "dropbear-bin");
         progress("building the " + debArch + " guest userland (busybox, dropbear, klp tools)");
         fs::path log = cache.dir() / "logs" / ("userland-" + debArch + ".log");
         fs::create_directories(log.parent_path());

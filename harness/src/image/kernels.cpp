@@ -5,6 +5,7 @@
 #include <regex>
 #include <sstream>
 
+#include "image/apt.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/paths.h"
@@ -30,12 +31,12 @@ const std::vector<DebianKernel> debianKernels = {
 };
 
 // Fields of `apt-cache show` records, keyed by package name.
-std::map<std::string, std::map<std::string, std::string>> aptShow(const std::vector<std::string>& pkgs) {
-    std::vector<std::string> argv = {"apt-cache", "show", "--no-all-versions"};
-    argv.insert(argv.end(), pkgs.begin(), pkgs.end());
-    auto r = runProcess(argv, "/dev/null");
+std::map<std::string, std::map<std::string, std::string>> aptShow(const std::vector<std::string>& pkgs,
+                                                                  Cache& cache) {
+    std::vector<std::string> args = {"show", "--no-all-versions"};
+    args.insert(args.end(), pkgs.begin(), pkgs.end());
     std::map<std::string, std::map<std::string, std::string>> out;
-    std::istringstream in(r.output);
+    std::istringstream in(aptCache(args, cache));
     std::string pkg;
     for (std::string line; std::getline(in, line);) {
         auto colon = line.find(": ");
@@ -70,11 +71,7 @@ std::string knownList() {
 }
 
 KernelImage fetchDebian(const DebianKernel& dk, Cache& cache) {
-    requireTool("apt-cache", "apt");
-    requireTool("dpkg-deb", "dpkg");
-    requireTool("depmod", "kmod");
-    requireTool("cpio", "cpio");
-    auto names = runProcess({"apt-cache", "pkgnames", "linux-image-"}, "/dev/null").output;
+    auto names = aptCache({"pkgnames", "linux-image-"}, cache);
     std::vector<std::string> candidates;
     std::istringstream in(names);
     for (std::string n; std::getline(in, n);)
@@ -85,7 +82,7 @@ KernelImage fetchDebian(const DebianKernel& dk, Cache& cache) {
                            "); run apt-get update");
     std::string headers = std::regex_replace(image, std::regex("^linux-image-"), "linux-headers-");
     headers = std::regex_replace(headers, std::regex("-unsigned$"), "");
-    auto info = aptShow({image, headers});
+    auto info = aptShow({image, headers}, cache);
     if (!info.count(image) || !info.count(headers))
         throw HarnessError("apt-cache knows no " + (info.count(image) ? headers : image) +
                            "; run apt-get update");
@@ -100,6 +97,9 @@ KernelImage fetchDebian(const DebianKernel& dk, Cache& cache) {
     for (const auto& p : pkgs)
         key.add("package", p);
     fs::path entry = cache.get("kernels", dk.named.name + "_" + version, key.hex(), [&](const fs::path& dir) {
+        requireTool("dpkg-deb", "dpkg");
+        requireTool("depmod", "kmod");
+        requireTool("cpio", "cpio");
         progress("fetching " + dk.named.name + ": " + image + " " + version + " (+ headers)");
         std::vector<std::string> argv = {recipe.string(), dir.string()};
         argv.insert(argv.end(), pkgs.begin(), pkgs.end());

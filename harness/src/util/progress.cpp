@@ -1,5 +1,6 @@
 #include "util/progress.h"
 
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -7,6 +8,7 @@
 namespace klp {
 
 static bool quietMode = false;
+static const auto processStart = std::chrono::steady_clock::now();
 
 void setQuiet(bool quiet) { quietMode = quiet; }
 
@@ -15,7 +17,8 @@ void progress(std::string_view msg) {
         return;
     static std::mutex m;
     std::lock_guard lock(m);
-    std::fprintf(stderr, "klp-harness: %.*s\n", static_cast<int>(msg.size()), msg.data());
+    double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - processStart).count();
+    std::fprintf(stderr, "klp-harness: [%5.1fs] %.*s\n", t, static_cast<int>(msg.size()), msg.data());
 }
 
 }  // namespace klp

@@ -4,7 +4,7 @@
 
 namespace klp {
 
-// Prints "klp-harness: <msg>" to stderr unless quiet mode is on.
+// Prints "klp-harness: [<seconds since start>] <msg>" to stderr unless quiet.
 void progress(std::string_view msg);
 void setQuiet(bool quiet);
 

@@ -42,8 +42,9 @@ void startEventLoop(const fs::path& stateDir) {
     });
 }
 
-// As root the embedded driver defaults to cgroups, namespaces, a security driver
-// and virtlogd; none of which a throwaway TCG guest needs.
+// As root the embedded driver defaults to cgroups, namespaces, a security driver,
+// chown-ing (and xattr-remembering) every file it hands QEMU, and virtlogd; none of
+// which a throwaway TCG guest running as root needs.
 void writeEmbedConfig(const fs::path& root) {
     fs::create_directories(root / "etc");
     writeFile(root / "etc" / "qemu.conf",
@@ -52,7 +53,9 @@ void writeEmbedConfig(const fs::path& root) {
               "namespaces = [ ]\n"
               "security_driver = \"none\"\n"
               "user = \"root\"\n"
-              "group = \"root\"\n");
+              "group = \"root\"\n"
+              "dynamic_ownership = 0\n"
+              "remember_owner = 0\n");
 }
 
 // QEMU 7.2's multi-threaded TCG runs stale code after text_poke on x86 (FACTS.md),
