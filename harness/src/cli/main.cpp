@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "cli/proxy.h"
@@ -29,6 +30,7 @@ struct GuestArgs {
     int cpus = 1;
     int memory = 512;
     int bootTimeout = 180;
+    bool modules = false;
 };
 
 void addGuestOptions(CLI::App* cmd, GuestArgs& a) {
@@ -40,6 +42,7 @@ void addGuestOptions(CLI::App* cmd, GuestArgs& a) {
     cmd->add_option("--cpus", a.cpus, "vCPUs")->capture_default_str()->check(CLI::Range(1, 64));
     cmd->add_option("--memory", a.memory, "Guest memory in MiB")->capture_default_str()->check(CLI::Range(128, 65536));
     cmd->add_option("--boot-timeout", a.bootTimeout, "Seconds to wait for SSH")->capture_default_str();
+    cmd->add_flag("--modules", a.modules, "Build guest/modules for the kernel and put them in /lib/klp/");
 }
 
 struct Booted {
@@ -58,7 +61,10 @@ Booted bootFrom(const GuestArgs& a) {
     vm::archProfile(a.arch);  // bad arch: fail before any work
     b.bed = std::make_unique<testbed::Testbed>(o);
     auto kernel = b.bed->kernel(a.kernel, a.arch);
-    b.guest = b.bed->boot(kernel, a.cmdline);
+    std::optional<image::ModuleSet> modules;
+    if (a.modules)
+        modules = b.bed->modules(kernel);
+    b.guest = b.bed->boot(kernel, a.cmdline, modules ? &*modules : nullptr);
     return b;
 }
 

@@ -97,7 +97,13 @@ image::KernelImage Testbed::kernel(const std::string& nameOrPath, const std::str
     return image::resolveKernel(nameOrPath, arch, cache_);
 }
 
-std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std::string& extraCmdline) {
+image::ModuleSet Testbed::modules(const image::KernelImage& kernel) {
+    const vm::ArchProfile& arch = vm::archProfile(kernel.arch);
+    return image::buildModules(kernel, {arch.kbuildArch, arch.crossCompile}, cache_);
+}
+
+std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std::string& extraCmdline,
+                                     const image::ModuleSet* modules) {
     const auto start = Clock::now();
     const vm::ArchProfile& arch = vm::archProfile(kernel.arch);
     std::string cc = arch.crossCompile.empty() ? "gcc" : arch.crossCompile + "gcc";
@@ -112,6 +118,11 @@ std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std
     overlay.addDirectory("root", 0700);
     overlay.addDirectory("root/.ssh", 0700);
     overlay.addFile("root/.ssh/authorized_keys", key_.publicLine + "\n", 0600);
+    if (modules) {
+        overlay.addDirectory("lib/klp");
+        for (const auto& ko : modules->modules)
+            overlay.addFile("lib/klp/" + ko.filename().string(), readFile(ko));
+    }
     image::assembleInitrd(dir / "initrd.img", userland, kernel, overlay.finish());
 
     vm::MachineSpec spec;

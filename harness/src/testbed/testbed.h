@@ -11,6 +11,7 @@
 #include "guest/ssh_session.h"
 #include "image/cache.h"
 #include "image/kernels.h"
+#include "image/modules.h"
 #include "util/cleanup.h"
 #include "util/run_dir.h"
 #include "vm/vm.h"
@@ -64,8 +65,13 @@ public:
     // Fetches or finds the kernel (cached).
     image::KernelImage kernel(const std::string& nameOrPath, const std::string& arch);
 
+    // Builds (or finds cached) our guest modules for `kernel`.
+    image::ModuleSet modules(const image::KernelImage& kernel);
+
     // Boots `kernel` and returns once SSH answers (or throws, guest destroyed).
-    std::unique_ptr<Guest> boot(const image::KernelImage& kernel, const std::string& extraCmdline = {});
+    // `modules`' .ko files are in the guest under /lib/klp/.
+    std::unique_ptr<Guest> boot(const image::KernelImage& kernel, const std::string& extraCmdline = {},
+                                const image::ModuleSet* modules = nullptr);
 
 private:
     Options opts_;

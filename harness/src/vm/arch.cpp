@@ -24,6 +24,7 @@ const std::vector<ArchProfile> profiles = {
         .acpi = true,
         .debArch = "amd64",
         .crossCompile = "",
+        .kbuildArch = "x86",
     },
 };
 }  // namespace

@@ -22,6 +22,7 @@ struct ArchProfile {
     bool acpi = false;
     std::string debArch;          // Debian architecture for guest userland
     std::string crossCompile;     // CROSS_COMPILE prefix for guest builds ("" = native)
+    std::string kbuildArch;       // ARCH= for kbuild
 };
 
 // The profile for `name`; throws UsageError listing the known arches.

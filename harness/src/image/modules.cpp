@@ -1,0 +1,98 @@
+#include "image/modules.h"
+
+#include <algorithm>
+#include <regex>
+#include <sstream>
+
+#include "util/error.h"
+#include "util/files.h"
+#include "util/paths.h"
+#include "util/process.h"
+#include "util/progress.h"
+
+namespace klp::image {
+namespace fs = std::filesystem;
+
+std::string summariseBuildErrors(const std::string& log) {
+    // gcc: "/path/src/klp_foo.c:12:5: error: ..." and the lines of context after it.
+    static const std::regex err(R"(([^\s:]*/)?([A-Za-z0-9_\-]+)\.[ch]:(\d+):(\d+): (fatal )?error: (.*))");
+    std::istringstream in(log);
+    std::string out;
+    int shown = 0;
+    for (std::string line; std::getline(in, line) && shown < 5;) {
+        std::smatch m;
+        if (std::regex_search(line, m, err)) {
+            out += "\n  module " + m[2].str() + ": " + m[2].str() + ".c:" + m[3].str() + ": error: " + m[6].str();
+            shown++;
+        }
+    }
+    if (out.empty()) {  // no compiler error: a link/modpost problem; show the tail
+        std::vector<std::string> lines;
+        std::istringstream again(log);
+        for (std::string l; std::getline(again, l);)
+            lines.push_back(l);
+        for (size_t i = lines.size() > 8 ? lines.size() - 8 : 0; i < lines.size(); i++)
+            out += "\n  " + lines[i];
+    }
+    return out;
+}
+
+ModuleSet buildModules(const KernelImage& kernel, const Toolchain& tc, Cache& cache) {
+    if (kernel.headersDir.empty() || !fs::exists(kernel.headersDir / "Makefile"))
+        throw UsageError("kernel " + kernel.name + " has no headers or build tree to build modules against");
+    fs::path src = projectDir() / "guest" / "modules";
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(src))
+        if (e.is_regular_file())
+            files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    std::string cc = tc.crossCompile + "gcc";
+    requireTool("make", "make");
+    requireTool(cc, tc.crossCompile.empty() ? "gcc" : "gcc-" + tc.crossCompile.substr(0, tc.crossCompile.size() - 1));
+    KeyHasher key;
+    key.add("kernel", kernel.version).add("headers", kernel.headersDir.string()).add("arch", tc.kbuildArch);
+    key.add("cc", runChecked({cc, "--version"}).substr(0, 80));
+    for (const auto& f : files)
+        key.addFile(f.filename().string(), f);
+    std::string label = kernel.name.find('/') == std::string::npos ? kernel.name : "tree";
+    fs::path entry = cache.get("modules", label, key.hex(), [&](const fs::path& dir) {
+        progress("building " + std::to_string(files.size()) + " module sources for " + kernel.name);
+        fs::create_directories(dir / "build");
+        for (const auto& f : files)
+            fs::copy_file(f, dir / "build" / f.filename());
+        fs::path log = cache.dir() / "logs" / ("modules-" + label + ".log");
+        fs::create_directories(log.parent_path());
+        fs::remove(log);
+        std::vector<std::string> argv = {"make", "-C", kernel.headersDir.string(), "M=" + (dir / "build").string(),
+                                         "-j2", "modules",
+                                         // BTF for modules needs pahole and vmlinux; we need neither.
+                                         "CONFIG_DEBUG_INFO_BTF_MODULES="};
+        if (!tc.crossCompile.empty()) {
+            argv.push_back("ARCH=" + tc.kbuildArch);
+            argv.push_back("CROSS_COMPILE=" + tc.crossCompile);
+        }
+        auto r = runProcess({"sh", "-c", [&] {
+                                 std::string cmd;
+                                 for (const auto& a : argv)
+                                     cmd += "'" + a + "' ";
+                                 return cmd + "2>&1";
+                             }()},
+                            log);
+        writeFile(log, r.output);
+        if (r.exitCode != 0)
+            throw HarnessError("module build failed for " + kernel.name + " (log: " + log.string() + "):" +
+                               summariseBuildErrors(r.output));
+        fs::create_directories(dir / "ko");
+        for (const auto& e : fs::directory_iterator(dir / "build"))
+            if (e.path().extension() == ".ko")
+                fs::copy_file(e.path(), dir / "ko" / e.path().filename());
+        fs::remove_all(dir / "build");
+    });
+    ModuleSet set{entry / "ko", {}};
+    for (const auto& e : fs::directory_iterator(set.dir))
+        set.modules.push_back(e.path());
+    std::sort(set.modules.begin(), set.modules.end());
+    return set;
+}
+
+}  // namespace klp::image

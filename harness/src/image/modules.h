@@ -1,0 +1,32 @@
+// Our guest kernel modules (guest/modules), built with kbuild against a kernel's
+// headers or build tree: the same path for Debian headers and our own trees,
+// native or cross. Cached per (kernel, sources, compiler).
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "image/cache.h"
+#include "image/kernels.h"
+
+namespace klp::image {
+
+struct ModuleSet {
+    std::filesystem::path dir;                  // holds the .ko files
+    std::vector<std::filesystem::path> modules; // sorted by name
+};
+
+struct Toolchain {
+    std::string kbuildArch;    // ARCH= ("x86", "powerpc")
+    std::string crossCompile;  // CROSS_COMPILE= ("" native)
+};
+
+// Builds every module of guest/modules for `kernel`. A failure throws
+// HarnessError naming the module and quoting the compiler's error lines.
+ModuleSet buildModules(const KernelImage& kernel, const Toolchain& tc, Cache& cache);
+
+// The first compiler errors in a kbuild log, as "module NAME: file:line: error: ...".
+// Exposed for tests.
+std::string summariseBuildErrors(const std::string& log);
+
+}  // namespace klp::image
