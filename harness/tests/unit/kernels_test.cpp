@@ -72,3 +72,23 @@ TEST_F(KernelErrors, BuildTreeWithoutImageIsRefused) {
     fs::create_directories(dir / "tree");
     EXPECT_THROW(image::resolveKernel((dir / "tree").string(), "x86_64", cache), UsageError);
 }
+
+#include "image/modules.h"
+
+TEST(ModuleBuild, ErrorSummaryNamesModuleFileAndLine) {
+    std::string log =
+        "make: Entering directory '/cache/kernels/x/usr/src/linux-headers-6.1.0-56-cloud-amd64'\n"
+        "  CC [M]  /cache/modules/debian-6.1-abc/build/klp_target.o\n"
+        "/cache/modules/debian-6.1-abc/build/klp_basic.c:17:9: error: implicit declaration of function 'seq_putz'\n"
+        "   17 |         seq_putz(m, \"x\");\n"
+        "make[2]: *** [scripts/Makefile.build:250: klp_basic.o] Error 1\n";
+    std::string s = image::summariseBuildErrors(log);
+    EXPECT_NE(s.find("module klp_basic: klp_basic.c:17: error: implicit declaration of function 'seq_putz'"),
+              std::string::npos)
+        << s;
+}
+
+TEST(ModuleBuild, WithoutCompilerErrorShowsTheLogTail) {
+    std::string s = image::summariseBuildErrors("line1\nERROR: modpost: \"foo\" [klp_x.ko] undefined!\n");
+    EXPECT_NE(s.find("modpost: \"foo\""), std::string::npos) << s;
+}
