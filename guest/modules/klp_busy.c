@@ -5,6 +5,8 @@
  * sleep there the transition cannot finish (stack check: livepatch.rst §3); it
  * completes after hold=0, or after the fake signal wakes them, or with force.
  * The new function keeps the old behaviour and says it is the new one.
+ * Its callbacks on klp_target log like the callback patches do, so a case can
+ * see that post_patch waits for the transition (callbacks.rst).
  */
 #include <linux/livepatch.h>
 #include <linux/module.h>
@@ -18,13 +20,43 @@ static void busy_klp_target_busy_sleep(const char *who)
 	schedule_timeout_interruptible(HZ / 10);
 }
 
+static int busy_pre_patch(struct klp_object *obj)
+{
+	pr_info("klp_busy: pre_patch: %s\n", obj->name);
+	return 0;
+}
+
+static void busy_post_patch(struct klp_object *obj)
+{
+	pr_info("klp_busy: post_patch: %s\n", obj->name);
+}
+
+static void busy_pre_unpatch(struct klp_object *obj)
+{
+	pr_info("klp_busy: pre_unpatch: %s\n", obj->name);
+}
+
+static void busy_post_unpatch(struct klp_object *obj)
+{
+	pr_info("klp_busy: post_unpatch: %s\n", obj->name);
+}
+
 static struct klp_func target_funcs[] = {
 	{ .old_name = "klp_target_busy_sleep", .new_func = busy_klp_target_busy_sleep },
 	{}
 };
 
 static struct klp_object objs[] = {
-	{ .name = "klp_target", .funcs = target_funcs },
+	{
+		.name = "klp_target",
+		.funcs = target_funcs,
+		.callbacks = {
+			.pre_patch = busy_pre_patch,
+			.post_patch = busy_post_patch,
+			.pre_unpatch = busy_pre_unpatch,
+			.post_unpatch = busy_post_unpatch,
+		},
+	},
 	{}
 };
 

@@ -8,6 +8,9 @@
  *                until 0 is written; the sleep is interruptible, and each wakeup
  *                leaves the function (so the livepatch fake signal frees them)
  *   work    (w)  queue the busy work item once
+ *   items   (rw) write N: create N more items (klp_target_item_created() is called
+ *                for each); write 0: destroy all (klp_target_item_destroying());
+ *                read: one klp_target_item_describe() line per item
  *
  * Module parameter hold=1 starts with the busy tasks held.
  */
@@ -17,7 +20,10 @@
 #include <linux/sched.h>
 #include <linux/sysfs.h>
 #include <linux/wait.h>
+#include <linux/slab.h>
 #include <linux/workqueue.h>
+
+#include "klp_target.h"
 
 static int hold;
 module_param(hold, int, 0444);
@@ -26,9 +32,6 @@ MODULE_PARM_DESC(hold, "Start with the busy tasks held in klp_target_busy_sleep"
 static DECLARE_WAIT_QUEUE_HEAD(busy_wq);
 static struct task_struct *busy_thread;
 static struct kobject *target_kobj;
-
-const char *klp_target_value(void);
-void klp_target_busy_sleep(const char *who);
 
 /* Replaced by livepatches: noinline keeps a real call (and a stack frame). */
 noinline const char *klp_target_value(void)
@@ -47,6 +50,71 @@ noinline void klp_target_busy_sleep(const char *who)
 		schedule();
 	}
 	finish_wait(&busy_wq, &wait);
+}
+
+noinline void klp_target_item_created(struct klp_target_item *item)
+{
+	pr_debug("%s: item %d created\n", KBUILD_MODNAME, item->id);
+}
+
+noinline int klp_target_item_describe(struct klp_target_item *item, char *buf, int len)
+{
+	return scnprintf(buf, len, "item %d\n", item->id);
+}
+
+noinline void klp_target_item_destroying(struct klp_target_item *item)
+{
+	pr_debug("%s: item %d destroyed\n", KBUILD_MODNAME, item->id);
+}
+
+static LIST_HEAD(items);
+static DEFINE_MUTEX(items_lock);
+static int next_item_id = 1;
+
+static void destroy_items(void)
+{
+	struct klp_target_item *item, *tmp;
+
+	list_for_each_entry_safe(item, tmp, &items, list) {
+		klp_target_item_destroying(item);
+		list_del(&item->list);
+		kfree(item);
+	}
+}
+
+static ssize_t items_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	struct klp_target_item *item;
+	int len = 0;
+
+	mutex_lock(&items_lock);
+	list_for_each_entry(item, &items, list)
+		len += klp_target_item_describe(item, buf + len, PAGE_SIZE - len);
+	mutex_unlock(&items_lock);
+	return len;
+}
+
+static ssize_t items_store(struct kobject *kobj, struct kobj_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct klp_target_item *item;
+	int n, i;
+
+	if (kstrtoint(buf, 0, &n) || n < 0 || n > 1000)
+		return -EINVAL;
+	mutex_lock(&items_lock);
+	if (n == 0)
+		destroy_items();
+	for (i = 0; i < n; i++) {
+		item = kzalloc(sizeof(*item), GFP_KERNEL);
+		if (!item)
+			break;
+		item->id = next_item_id++;
+		list_add_tail(&item->list, &items);
+		klp_target_item_created(item);
+	}
+	mutex_unlock(&items_lock);
+	return count;
 }
 
 static void busy_work_fn(struct work_struct *work);
@@ -104,8 +172,9 @@ static ssize_t work_store(struct kobject *kobj, struct kobj_attribute *attr,
 static struct kobj_attribute value_attr = __ATTR_RO(value);
 static struct kobj_attribute hold_attr = __ATTR_RW(hold);
 static struct kobj_attribute work_attr = __ATTR_WO(work);
+static struct kobj_attribute items_attr = __ATTR_RW(items);
 static struct attribute *target_attrs[] = {
-	&value_attr.attr, &hold_attr.attr, &work_attr.attr, NULL,
+	&value_attr.attr, &hold_attr.attr, &work_attr.attr, &items_attr.attr, NULL,
 };
 static const struct attribute_group target_group = { .attrs = target_attrs };
 
@@ -138,6 +207,9 @@ static void __exit target_exit(void)
 	kthread_stop(busy_thread);
 	cancel_work_sync(&busy_work);
 	kobject_put(target_kobj);
+	mutex_lock(&items_lock);
+	destroy_items();
+	mutex_unlock(&items_lock);
 	pr_info("%s: unloaded\n", KBUILD_MODNAME);
 }
 
