@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(cmake g++ make pkg-config libvirt-dev libssh-dev libpugixml-dev libgtest-dev
-            libcli11-dev libssl-dev)
+            libcli11-dev libssl-dev libyaml-cpp-dev)
 # The embedded libvirt QEMU driver runs in our process; libvirt-daemon-system only
 # provides the libvirt-qemu user the privileged driver looks up (no daemon is used).
 run_pkgs=(qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon-system

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/proxy.h"
+#include "cli/run_cases.h"
 #include "testbed/testbed.h"
 #include "util/error.h"
 #include "util/paths.h"
@@ -164,6 +165,23 @@ static int run(int argc, char** argv) {
 
     auto* kernels = app.add_subcommand("kernels", "List the kernel names --kernel accepts");
 
+    cli::RunArgs runArgs;
+    auto* runCmd = app.add_subcommand("run", "Run case files (or folders of them), each in a fresh guest; one verdict line per case");
+    runCmd->add_option("--arch", runArgs.arch, "Guest architecture")->capture_default_str();
+    runCmd->add_option("--kernel", runArgs.kernels, "Kernel name or path (repeatable)")->required();
+    runCmd->add_option("--cache-dir", runArgs.cacheDir, "Cache dir (default ~/.cache/klp-harness)");
+    runCmd->add_option("--uri", runArgs.uri, "libvirt URI (default: embedded driver)");
+    runCmd->add_option("--out", runArgs.out, "Where logs go (default klp-results/<date>)");
+    runCmd->add_option("--cpus", runArgs.cpus, "vCPUs per guest")->capture_default_str()->check(CLI::Range(1, 64));
+    runCmd->add_option("--memory", runArgs.memory, "Guest memory in MiB")->capture_default_str();
+    runCmd->add_option("paths", runArgs.paths, "Case files or folders")->required();
+
+    std::vector<std::string> listPaths;
+    bool listVerbs = false;
+    auto* listCmd = app.add_subcommand("list", "List cases and the seed sections they prove (or --verbs)");
+    listCmd->add_option("paths", listPaths, "Case files or folders");
+    listCmd->add_flag("--verbs", listVerbs, "List the step verbs instead");
+
     // The guest command is everything after the first "--", verbatim (its own
     // -flags included): split it off before CLI11 sees it.
     std::vector<std::string> args(argv + 1, argv + argc);
@@ -191,6 +209,13 @@ static int run(int argc, char** argv) {
             return cli::proxy(socket);
         if (*kernels)
             return cmdKernels();
+        if (*runCmd)
+            return cli::runCases(runArgs);
+        if (*listCmd) {
+            if (listPaths.empty() && !listVerbs)
+                throw UsageError("list: give case files or folders (or --verbs)");
+            return cli::listCases(listPaths, listVerbs);
+        }
     } catch (const UsageError& e) {
         std::fprintf(stderr, "klp-harness: error: %s\n", e.what());
         return 2;

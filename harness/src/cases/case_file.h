@@ -1,0 +1,44 @@
+// Case files: one YAML scenario under cases/<topic>/, read like an upstream
+// selftest script. The format is documented in cases/README.md.
+#pragma once
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "check/expect.h"
+
+namespace klp::cases {
+
+struct Step {
+    std::string verb;                          // "load", "disable", ...
+    std::string arg;                           // the verb's own value
+    std::map<std::string, std::string> opts;   // its other keys (validated per verb)
+    std::vector<check::Expectation> log;       // kernel log lines this step must print
+    int line = 0;                              // in the case file
+    std::string opt(const std::string& key, const std::string& def = "") const {
+        auto it = opts.find(key);
+        return it == opts.end() ? def : it->second;
+    }
+};
+
+struct Case {
+    std::filesystem::path file;
+    std::string name;                  // path under the cases root, without .yaml
+    std::string title;
+    std::vector<std::string> seeds;    // seed sections it proves
+    std::vector<std::string> arches;   // empty: every arch
+    std::string kernelMin;             // e.g. "6.12": SKIP on older kernels
+    std::string expectCrash;           // a crash kind the case provokes on purpose
+    std::vector<Step> steps;
+    std::vector<check::Expectation> log;  // over the whole case's kernel log
+};
+
+// Parses one case file. Any problem is a UsageError "<file>:<line>: <what>".
+Case parseCase(const std::filesystem::path& file, const std::string& name);
+
+// Every *.yaml under each path (a file or a folder, recursively), sorted by name.
+// Names are relative to the folder given (or the file's own folder).
+std::vector<Case> loadCases(const std::vector<std::string>& paths);
+
+}  // namespace klp::cases

@@ -1,0 +1,175 @@
+#include "cases/runner.h"
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "cases/verbs.h"
+#include "check/crash.h"
+#include "check/expect.h"
+#include "check/kernel_log.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace klp::cases {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+const char* verdictName(Verdict v) {
+    switch (v) {
+    case Verdict::Pass: return "PASS";
+    case Verdict::Fail: return "FAIL";
+    case Verdict::Error: return "ERROR";
+    case Verdict::Skip: return "SKIP";
+    case Verdict::Miss: return "MISS";
+    }
+    return "?";
+}
+
+namespace {
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::vector<std::string> kernelLog(guest::SshSession& ssh) {
+    auto r = ssh.exec("dmesg", std::chrono::seconds(60));
+    if (r.timedOut || r.exitCode != 0)
+        throw HarnessError("cannot read the guest's kernel log");
+    return check::normaliseLog(r.out);
+}
+
+struct StepLog {
+    std::ofstream out;
+    void line(const std::string& s) { out << s << "\n" << std::flush; }
+};
+
+}  // namespace
+
+CaseResult runCase(const Case& c, testbed::Testbed& bed, const image::KernelImage& kernel,
+                   const image::ModuleSet& modules, const fs::path& outDir) {
+    const auto start = Clock::now();
+    CaseResult res;
+    res.name = c.name;
+    res.title = c.title;
+    res.arch = kernel.arch;
+    res.kernel = kernel.name;
+    res.dir = outDir / c.name / (kernel.arch + "_" + fs::path(kernel.name).filename().string());
+    fs::create_directories(res.dir);
+    StepLog log{std::ofstream(res.dir / "steps.log")};
+
+    auto finish = [&](Verdict v, std::string reason) {
+        res.verdict = v;
+        res.reason = std::move(reason);
+        res.seconds = since(start);
+        log.line(std::string(verdictName(v)) + (res.reason.empty() ? "" : ": " + res.reason));
+        return res;
+    };
+
+    if (!c.arches.empty() && std::find(c.arches.begin(), c.arches.end(), kernel.arch) == c.arches.end())
+        return finish(Verdict::Skip, "only for " + c.arches.front() + (c.arches.size() > 1 ? ", ..." : ""));
+    if (!c.kernelMin.empty() && !kernel.release.empty() && !kernelAtLeast(kernel.release, c.kernelMin))
+        return finish(Verdict::Skip, "needs kernel " + c.kernelMin + " or later (" + kernel.release + ")");
+
+    std::unique_ptr<testbed::Guest> guest;
+    try {
+        guest = bed.boot(kernel, "", &modules);
+        // Transition debug lines ("... is sleeping on function ...") need dynamic debug.
+        guest->ssh().exec("echo 'file kernel/livepatch/* +p' > /proc/dynamic_debug/control", std::chrono::seconds(30));
+    } catch (const std::exception& e) {
+        return finish(Verdict::Miss, std::string("guest did not come up: ") + e.what());
+    }
+
+    Verdict verdict = Verdict::Pass;
+    std::string reason;
+    std::vector<std::string> lines;
+    try {
+        lines = kernelLog(guest->ssh());
+        for (const Step& s : c.steps) {
+            StepResult sr{s.line, s.verb, s.arg, "pass", "", 0, {}};
+            const auto t = Clock::now();
+            if (s.opts.count("kernel-min") && !kernelAtLeast(kernel.release, s.opt("kernel-min"))) {
+                sr.status = "skip";
+                sr.message = "needs kernel " + s.opt("kernel-min");
+                res.steps.push_back(sr);
+                log.line("line " + std::to_string(s.line) + ": " + s.verb + " " + s.arg + ": skip (" + sr.message + ")");
+                continue;
+            }
+            const Verb* verb = findVerb(s.verb);
+            StepContext ctx{guest->ssh(), kernel.release,
+                            std::chrono::seconds(std::stoi(s.opt("timeout", std::to_string(verb->defaultTimeout))))};
+            size_t before = lines.size();
+            StepOutcome o = verb->run(s, ctx);
+            sr.subtests = o.subtests;
+            lines = kernelLog(guest->ssh());
+            if (o.ok && !s.log.empty()) {
+                // The step's own window: what the kernel printed while it ran.
+                std::vector<std::string> window(lines.begin() + static_cast<long>(std::min(before, lines.size())), lines.end());
+                auto m = check::matchLog(s.log, window);
+                if (!m.ok)
+                    o = {false, m.message, o.subtests};
+            }
+            sr.seconds = since(t);
+            if (!o.ok) {
+                sr.status = "fail";
+                sr.message = o.message;
+            }
+            res.steps.push_back(sr);
+            log.line("line " + std::to_string(s.line) + ": " + s.verb + " " + s.arg + ": " + sr.status +
+                     (o.message.empty() ? "" : "\n" + o.message));
+            if (!o.ok) {
+                verdict = Verdict::Fail;
+                reason = c.file.filename().string() + ":" + std::to_string(s.line) + ": " + s.verb + " " + s.arg;
+                res.detail = o.message;
+                break;
+            }
+        }
+        if (verdict == Verdict::Pass && !c.log.empty()) {
+            auto m = check::matchLog(c.log, lines);
+            if (!m.ok) {
+                verdict = Verdict::Fail;
+                reason = c.file.filename().string() + ":" + std::to_string(c.log[m.failed].sourceLine) + ": case log";
+                res.detail = m.message;
+            }
+        }
+    } catch (const std::exception& e) {
+        verdict = Verdict::Error;  // the guest stopped answering, or the harness broke
+        reason = e.what();
+        log.line(std::string("error: ") + e.what());
+    }
+
+    // Keep the kernel log as the guest had it, then the console (crash reports).
+    try {
+        auto r = guest->ssh().exec("dmesg", std::chrono::seconds(20));
+        if (!r.timedOut)
+            writeFile(res.dir / "kernel.log", r.out);
+    } catch (...) {
+    }
+    guest->vm().destroy();
+    std::string console;
+    try {
+        console = readFile(guest->consoleLog());
+        writeFile(res.dir / "console.log", console);
+    } catch (...) {
+    }
+    guest.reset();
+
+    for (const auto& crash : check::findCrashes(console)) {
+        if (!c.expectCrash.empty() && crash.kind == c.expectCrash)
+            continue;
+        res.crashTitle = crash.title;
+        verdict = Verdict::Error;
+        reason = crash.title.rfind(crash.kind, 0) == 0 ? crash.title : crash.kind + ": " + crash.title;
+        break;
+    }
+    if (!c.expectCrash.empty() && verdict != Verdict::Error) {
+        bool seen = false;
+        for (const auto& crash : check::findCrashes(console))
+            seen |= crash.kind == c.expectCrash;
+        if (!seen && verdict == Verdict::Pass) {
+            verdict = Verdict::Fail;
+            reason = "expected a " + c.expectCrash + " on the console, saw none";
+        }
+    }
+    return finish(verdict, reason);
+}
+
+}  // namespace klp::cases

@@ -1,0 +1,45 @@
+// Runs one case in a fresh guest and judges it: the step engine.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cases/case_file.h"
+#include "image/kernels.h"
+#include "image/modules.h"
+#include "testbed/testbed.h"
+
+namespace klp::cases {
+
+// KCIDB words: PASS, FAIL (the kernel did not do what the case expects), ERROR
+// (the case or its guest broke: crash, hang), SKIP (not applicable), MISS (the
+// harness could not run it).
+enum class Verdict { Pass, Fail, Error, Skip, Miss };
+const char* verdictName(Verdict v);
+
+struct StepResult {
+    int line = 0;
+    std::string verb, arg;
+    std::string status;   // pass, fail, error, skip
+    std::string message;  // why it failed (an expectation diff, a value)
+    double seconds = 0;
+    std::vector<std::pair<std::string, bool>> subtests;  // ktap steps
+};
+
+struct CaseResult {
+    std::string name, title, arch, kernel;
+    Verdict verdict = Verdict::Miss;
+    std::string reason;       // one line: why not PASS
+    std::string detail;       // multi-line: the expectation diff or crash report
+    std::string crashTitle;
+    double seconds = 0;
+    std::vector<StepResult> steps;
+    std::filesystem::path dir;  // console.log, kernel.log, steps.log
+};
+
+// Boots a pristine guest of `kernel` with `modules`, runs `c`, destroys the guest.
+// Never throws: every problem becomes a verdict.
+CaseResult runCase(const Case& c, testbed::Testbed& bed, const image::KernelImage& kernel,
+                   const image::ModuleSet& modules, const std::filesystem::path& outDir);
+
+}  // namespace klp::cases

@@ -1,0 +1,382 @@
+#include "cases/verbs.h"
+
+#include <cstring>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "util/error.h"
+
+namespace klp::cases {
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r'))
+        s.pop_back();
+    return s;
+}
+
+// Runs a guest command; a guest that no longer answers is an ERROR, not a FAIL.
+guest::ExecResult sh(StepContext& c, const std::string& cmd) {
+    auto r = c.ssh.exec(cmd, c.timeout + 30s);
+    if (r.timedOut)
+        throw TimeoutError("guest did not finish `" + cmd + "`");
+    return r;
+}
+
+std::string out(StepContext& c, const std::string& cmd) { return trim(sh(c, cmd).out); }
+
+// Polls until `cmd` prints `want` or the step's timeout passes.
+bool waitUntil(StepContext& c, const std::string& cmd, const std::string& want, std::string* last = nullptr) {
+    auto deadline = std::chrono::steady_clock::now() + c.timeout;
+    for (;;) {
+        std::string got = out(c, cmd);
+        if (last)
+            *last = got;
+        if (got == want)
+            return true;
+        if (std::chrono::steady_clock::now() > deadline)
+            return false;
+        std::this_thread::sleep_for(200ms);
+    }
+}
+
+std::string koPath(const std::string& mod) {
+    return mod.find('/') != std::string::npos ? mod : "/lib/klp/" + mod + ".ko";
+}
+std::string modName(const std::string& mod) {
+    auto base = mod.substr(mod.rfind('/') + 1);
+    return base.size() > 3 && base.substr(base.size() - 3) == ".ko" ? base.substr(0, base.size() - 3) : base;
+}
+std::string lpDir(const std::string& patch) { return "/sys/kernel/livepatch/" + modName(patch); }
+std::string q(const std::string& s) {  // single-quote for the guest shell
+    std::string r = "'";
+    for (char ch : s)
+        r += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return r + "'";
+}
+
+// A shell line writing value to a sysfs/proc file. The braces make the shell's
+// own "write error: ..." message reach our stdout (with a plain `echo > f 2>&1`
+// stderr would point into the file too).
+std::string writeCmd(const std::string& path, const std::string& value) {
+    return "{ echo " + q(value) + " > " + path + "; } 2>&1";
+}
+
+StepOutcome fail(std::string msg) { return {false, std::move(msg), {}}; }
+StepOutcome ok() { return {}; }
+
+int errnoByName(const std::string& name) {
+    static const std::pair<const char*, int> table[] = {
+        {"EPERM", EPERM}, {"ENOENT", ENOENT}, {"EINTR", EINTR}, {"EIO", EIO}, {"ENXIO", ENXIO},
+        {"E2BIG", E2BIG}, {"EAGAIN", EAGAIN}, {"ENOMEM", ENOMEM}, {"EACCES", EACCES}, {"EFAULT", EFAULT},
+        {"EBUSY", EBUSY}, {"EEXIST", EEXIST}, {"ENODEV", ENODEV}, {"EINVAL", EINVAL}, {"ENOSPC", ENOSPC},
+        {"ENOSYS", ENOSYS}, {"ENOEXEC", ENOEXEC}, {"ENOTSUP", ENOTSUP}, {"ETIMEDOUT", ETIMEDOUT}};
+    for (const auto& [n, v] : table)
+        if (name == n)
+            return v;
+    try {
+        return std::stoi(name);
+    } catch (...) {
+        throw UsageError("unknown errno '" + name + "' (use a name like EINVAL or a number)");
+    }
+}
+
+// The pids of guest tasks whose comm is `task`.
+std::vector<std::string> pidsOf(StepContext& c, const std::string& task) {
+    std::string list = out(c, "for p in /proc/[0-9]*; do [ \"$(cat $p/comm 2>/dev/null)\" = " + q(task) +
+                                  " ] && echo ${p#/proc/}; done; true");
+    std::vector<std::string> pids;
+    std::istringstream in(list);
+    for (std::string p; in >> p;)
+        pids.push_back(p);
+    return pids;
+}
+
+bool waitTransitionDone(StepContext& c, const std::string& patch, std::string* state) {
+    return waitUntil(c, "cat " + lpDir(patch) + "/transition 2>/dev/null || echo gone", "0", state) ||
+           *state == "gone";
+}
+
+StepOutcome load(const Step& s, StepContext& c) {
+    auto r = sh(c, "insmod " + koPath(s.arg) + " " + s.opt("params") + " 2>&1");
+    if (r.exitCode != 0)
+        return fail("insmod " + s.arg + " failed: " + trim(r.out));
+    if (out(c, "test -d " + lpDir(s.arg) + " && echo patch") != "patch")
+        return ok();  // not a livepatch: loaded is done
+    std::string state;
+    if (!waitTransitionDone(c, s.arg, &state))
+        return fail("transition of " + modName(s.arg) + " still running after " +
+                    std::to_string(c.timeout.count()) + " s");
+    return ok();
+}
+
+StepOutcome loadNowait(const Step& s, StepContext& c) {
+    std::string m = modName(s.arg);
+    sh(c, "insmod " + koPath(s.arg) + " " + s.opt("params") + " > /tmp/klp-insmod-" + m + ".log 2>&1 < /dev/null &");
+    std::string last;
+    if (waitUntil(c, "test -d " + lpDir(s.arg) + " && echo yes || cat /tmp/klp-insmod-" + m + ".log", "yes", &last))
+        return ok();
+    return fail("patch " + m + " did not appear in sysfs" + (last.empty() ? "" : ": " + last));
+}
+
+StepOutcome loadFail(const Step& s, StepContext& c) {
+    int err = errnoByName(s.opt("errno"));
+    auto r = sh(c, "insmod " + koPath(s.arg) + " " + s.opt("params") + " 2>&1");
+    if (r.exitCode == 0)
+        return fail("insmod " + s.arg + " succeeded, expected " + s.opt("errno"));
+    std::string msg = std::strerror(err);
+    if (r.out.find(msg) == std::string::npos)
+        return fail("insmod " + s.arg + " failed, but not with " + s.opt("errno") + " (" + msg + "): " + trim(r.out));
+    return ok();
+}
+
+StepOutcome unload(const Step& s, StepContext& c) {
+    auto r = sh(c, "rmmod " + modName(s.arg) + " 2>&1");
+    return r.exitCode == 0 ? ok() : fail("rmmod " + s.arg + " failed: " + trim(r.out));
+}
+
+StepOutcome unloadFail(const Step& s, StepContext& c) {
+    auto r = sh(c, "rmmod " + modName(s.arg) + " 2>&1");
+    if (r.exitCode == 0)
+        return fail("rmmod " + s.arg + " succeeded, expected it to be refused");
+    if (s.opts.count("errno")) {
+        std::string msg = std::strerror(errnoByName(s.opt("errno")));
+        if (r.out.find(msg) == std::string::npos)
+            return fail("rmmod " + s.arg + " refused, but not with " + s.opt("errno") + ": " + trim(r.out));
+    }
+    return ok();
+}
+
+StepOutcome enable(const Step& s, StepContext& c) {
+    auto r = sh(c, writeCmd(lpDir(s.arg) + "/enabled", "1"));
+    if (r.exitCode != 0)
+        return fail("enabling " + s.arg + " failed: " + trim(r.out + r.err));
+    std::string state;
+    return waitTransitionDone(c, s.arg, &state) ? ok() : fail("transition of " + s.arg + " did not finish");
+}
+
+StepOutcome disable(const Step& s, StepContext& c) {
+    auto r = sh(c, writeCmd(lpDir(s.arg) + "/enabled", "0"));
+    if (r.exitCode != 0)
+        return fail("disabling " + s.arg + " failed: " + trim(r.out + r.err));
+    std::string wait = s.opt("wait", "gone");
+    if (wait == "none")
+        return ok();
+    // The patch directory vanishes asynchronously once the patch is freed.
+    if (!waitUntil(c, "test -e " + lpDir(s.arg) + " && echo present; true", ""))
+        return fail("patch " + s.arg + " still in sysfs " + std::to_string(c.timeout.count()) + " s after disable");
+    return ok();
+}
+
+StepOutcome waitTransition(const Step& s, StepContext& c) {
+    std::string want = s.opt("value", "0"), last;
+    if (waitUntil(c, "cat " + lpDir(s.arg) + "/transition 2>&1", want, &last))
+        return ok();
+    return fail(lpDir(s.arg) + "/transition is " + last + ", expected " + want + " within " +
+                std::to_string(c.timeout.count()) + " s");
+}
+
+StepOutcome write(const Step& s, StepContext& c) {
+    auto r = sh(c, writeCmd(s.arg, s.opt("value")));
+    if (s.opts.count("errno")) {
+        std::string msg = std::strerror(errnoByName(s.opt("errno")));
+        if (r.exitCode == 0 || (r.out + r.err).find(msg) == std::string::npos)
+            return fail("writing " + s.arg + " should fail with " + s.opt("errno") + ": " + trim(r.out + r.err));
+        return ok();
+    }
+    return r.exitCode == 0 ? ok() : fail("writing '" + s.opt("value") + "' to " + s.arg + " failed: " + trim(r.out + r.err));
+}
+
+StepOutcome checkValue(const Step& s, const std::string& what, const std::string& got) {
+    if (s.opts.count("expect") && got != s.opt("expect"))
+        return fail(what + " is \"" + got + "\", expected \"" + s.opt("expect") + "\"");
+    if (s.opts.count("expect-re") && !std::regex_search(got, std::regex(s.opt("expect-re"))))
+        return fail(what + " is \"" + got + "\", expected to match /" + s.opt("expect-re") + "/");
+    return ok();
+}
+
+StepOutcome read(const Step& s, StepContext& c) {
+    auto r = sh(c, "cat " + s.arg + " 2>&1");
+    if (r.exitCode != 0)
+        return fail("cannot read " + s.arg + ": " + trim(r.out));
+    return checkValue(s, s.arg, trim(r.out));
+}
+
+StepOutcome holdTask(const Step& s, StepContext& c, const char* v) {
+    std::string target = s.arg.empty() ? "klp_target" : s.arg;
+    auto r = sh(c, writeCmd("/sys/kernel/" + target + "/hold", v));
+    return r.exitCode == 0 ? ok() : fail("cannot set " + target + " hold: " + trim(r.out));
+}
+
+StepOutcome signal(const Step& s, StepContext& c) {
+    auto pids = pidsOf(c, s.opt("task"));
+    if (pids.empty())
+        return fail("no task named " + s.opt("task"));
+    std::string list;
+    for (const auto& p : pids)
+        list += " " + p;
+    auto r = sh(c, "kill -" + s.arg + list + " 2>&1");
+    return r.exitCode == 0 ? ok() : fail("kill -" + s.arg + list + ": " + trim(r.out));
+}
+
+StepOutcome force(const Step& s, StepContext& c) {
+    auto r = sh(c, writeCmd(lpDir(s.arg) + "/force", "1"));
+    return r.exitCode == 0 ? ok() : fail("forcing " + s.arg + " failed: " + trim(r.out));
+}
+
+StepOutcome run(const Step& s, StepContext& c) {
+    auto r = sh(c, s.arg);
+    int want = std::stoi(s.opt("exit", "0"));
+    if (r.exitCode != want)
+        return fail("`" + s.arg + "` exited " + std::to_string(r.exitCode) + ", expected " + std::to_string(want) +
+                    (trim(r.out + r.err).empty() ? "" : ": " + trim(r.out + r.err)));
+    return checkValue(s, "output of `" + s.arg + "`", trim(r.out));
+}
+
+StepOutcome expectSysfs(const Step& s, StepContext& c) {
+    if (s.opt("absent") == "true")
+        return out(c, "test -e " + s.arg + " && echo present; true").empty() ? ok() : fail(s.arg + " exists");
+    if (s.opt("unreadable") == "true") {
+        auto r = sh(c, "test -e " + s.arg + " && cat " + s.arg);
+        return r.exitCode != 0 && out(c, "test -e " + s.arg + " && echo present") == "present"
+                   ? ok()
+                   : fail(s.arg + " should exist and refuse to be read");
+    }
+    if (!s.opts.count("value") && !s.opts.count("expect-re"))  // it exists (a file or a directory)
+        return out(c, "test -e " + s.arg + " && echo present; true") == "present" ? ok() : fail(s.arg + " does not exist");
+    auto r = sh(c, "cat " + s.arg + " 2>&1");
+    if (r.exitCode != 0)
+        return fail("cannot read " + s.arg + ": " + trim(r.out));
+    if (s.opts.count("value") && trim(r.out) != s.opt("value"))
+        return fail(s.arg + " is \"" + trim(r.out) + "\", expected \"" + s.opt("value") + "\"");
+    return checkValue(s, s.arg, trim(r.out));
+}
+
+StepOutcome expectPatchState(const Step& s, StepContext& c) {
+    auto pids = pidsOf(c, s.arg);
+    if (pids.empty())
+        return fail("no task named " + s.arg);
+    for (const auto& p : pids) {
+        std::string v = out(c, "cat /proc/" + p + "/patch_state");
+        if (v != s.opt("value"))
+            return fail(s.arg + " (pid " + p + ") patch_state is " + v + ", expected " + s.opt("value"));
+    }
+    return ok();
+}
+
+StepOutcome expectBlocked(const Step& s, StepContext& c) {
+    std::string t = out(c, "cat " + lpDir(s.arg) + "/transition 2>&1");
+    if (t != "1")
+        return fail("no transition of " + s.arg + " in progress (transition: " + t + ")");
+    auto pids = pidsOf(c, s.opt("task"));
+    if (pids.empty())
+        return fail("no task named " + s.opt("task"));
+    for (const auto& p : pids) {
+        std::string stack = out(c, "cat /proc/" + p + "/stack");
+        if (stack.find(s.opt("function")) != std::string::npos)
+            return ok();
+        if (&p == &pids.back())
+            return fail(s.opt("task") + " (pid " + p + ") is not in " + s.opt("function") + "; its stack:\n" + stack);
+    }
+    return ok();
+}
+
+StepOutcome sleep(const Step& s, StepContext&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(std::stod(s.arg) * 1000)));
+    return ok();
+}
+
+StepOutcome waitLog(const Step& s, StepContext& c) {
+    auto deadline = std::chrono::steady_clock::now() + c.timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (sh(c, "dmesg").out.find(s.arg) != std::string::npos)
+            return ok();
+        std::this_thread::sleep_for(500ms);
+    }
+    return fail("\"" + s.arg + "\" not in the kernel log within " + std::to_string(c.timeout.count()) + " s");
+}
+
+// KTAP / TAP: "ok N - desc", "not ok N - desc", plan "1..N"; indented lines
+// (nested KTAP) and "# SKIP" directives are understood.
+StepOutcome ktap(const Step& s, StepContext& c) {
+    auto r = sh(c, s.arg);
+    StepOutcome o;
+    static const std::regex result(R"(^\s*(not )?ok (\d+)( -)? ?(.*)$)");
+    static const std::regex plan(R"(^\s*1\.\.(\d+))");
+    int planned = -1;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+        std::smatch m;
+        if (std::regex_search(line, m, plan) && line.find_first_not_of(' ') == 0)
+            planned = std::stoi(m[1]);
+        else if (std::regex_match(line, m, result) && line.find_first_not_of(' ') == 0) {
+            bool skip = m[4].str().find("# SKIP") != std::string::npos;
+            o.subtests.push_back({m[4].str(), !m[1].matched || skip});
+        }
+    }
+    int failed = 0;
+    for (const auto& [d, good] : o.subtests)
+        failed += !good;
+    if (o.subtests.empty())
+        return fail("`" + s.arg + "` printed no KTAP/TAP results");
+    if (planned >= 0 && planned != static_cast<int>(o.subtests.size()))
+        o = {false, "plan 1.." + std::to_string(planned) + " but " + std::to_string(o.subtests.size()) + " results", o.subtests};
+    else if (failed)
+        o = {false, std::to_string(failed) + " of " + std::to_string(o.subtests.size()) + " subtests failed", o.subtests};
+    return o;
+}
+
+}  // namespace
+
+const std::set<std::string>& commonOptions() {
+    static const std::set<std::string> o = {"timeout", "kernel-min", "comment"};
+    return o;
+}
+
+const std::vector<Verb>& verbs() {
+    static const std::vector<Verb> v = {
+        {"load", "module", {}, {"params"}, 60, "insmod /lib/klp/<module>.ko [params]; for a livepatch, wait until its transition is over", load},
+        {"load-nowait", "module", {}, {"params"}, 60, "insmod in the background; return once /sys/kernel/livepatch/<module> exists (a transition may still run)", loadNowait},
+        {"load-fail", "module", {"errno"}, {"params"}, 60, "insmod must fail with errno (EINVAL, ENODEV, ...)", loadFail},
+        {"enable", "patch", {}, {}, 60, "write 1 to the patch's enabled; wait for the transition", enable},
+        {"disable", "patch", {}, {"wait"}, 60, "write 0 to enabled; wait: gone (default: until the sysfs dir vanished) or none", disable},
+        {"unload", "module", {}, {}, 30, "rmmod", unload},
+        {"unload-fail", "module", {}, {"errno"}, 30, "rmmod must be refused (optionally with errno)", unloadFail},
+        {"wait-transition", "patch", {}, {"value"}, 60, "wait until the patch's transition reads value (default 0)", waitTransition},
+        {"write", "path", {"value"}, {"errno"}, 30, "echo value > path (with errno: the write must fail so)", write},
+        {"read", "path", {}, {"expect", "expect-re"}, 30, "cat path; compare with expect (exact) or expect-re (regex)", read},
+        {"hold", "", {}, {}, 30, "hold the busy tasks of a target module (default klp_target) in klp_target_busy_sleep", [](const Step& s, StepContext& c) { return holdTask(s, c, "1"); }},
+        {"release", "", {}, {}, 30, "release the held busy tasks", [](const Step& s, StepContext& c) { return holdTask(s, c, "0"); }},
+        {"signal", "signal", {"task"}, {}, 30, "send a signal (STOP, CONT, TERM, ...) to every task named task", signal},
+        {"force", "patch", {}, {}, 30, "write 1 to the patch's force", force},
+        {"run", "command", {}, {"exit", "expect", "expect-re"}, 60, "run a guest shell command; check its exit code (default 0) and output", run},
+        {"expect-sysfs", "path", {}, {"value", "expect-re", "absent", "unreadable"}, 30, "path exists; reads value / matches expect-re; or is absent / exists but cannot be read", expectSysfs},
+        {"expect-patch-state", "task", {"value"}, {}, 30, "/proc/<pid>/patch_state of every task with this name is value (-1, 0, 1)", expectPatchState},
+        {"expect-blocked", "patch", {"task", "function"}, {}, 30, "the patch's transition is running and task sleeps in function (/proc/<pid>/stack)", expectBlocked},
+        {"wait-log", "text", {}, {}, 60, "wait until the kernel log contains text", waitLog},
+        {"sleep", "seconds", {}, {}, 600, "sleep on the host side", sleep},
+        {"ktap", "command", {}, {}, 120, "run a guest command printing KTAP/TAP; every subtest is reported, any 'not ok' fails", ktap},
+    };
+    return v;
+}
+
+const Verb* findVerb(const std::string& name) {
+    for (const auto& v : verbs())
+        if (v.name == name)
+            return &v;
+    return nullptr;
+}
+
+bool kernelAtLeast(const std::string& release, const std::string& min) {
+    auto parse = [](const std::string& s) {
+        int a = 0, b = 0;
+        std::sscanf(s.c_str(), "%d.%d", &a, &b);
+        return std::make_pair(a, b);
+    };
+    return parse(release) >= parse(min);
+}
+
+}  // namespace klp::cases

@@ -1,0 +1,100 @@
+#include "cli/run_cases.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+#include "cases/case_file.h"
+#include "cases/runner.h"
+#include "cases/verbs.h"
+#include "testbed/testbed.h"
+#include "util/progress.h"
+#include "vm/arch.h"
+
+namespace klp::cli {
+namespace fs = std::filesystem;
+
+namespace {
+std::string defaultOut() {
+    char buf[64];
+    std::time_t t = std::time(nullptr);
+    std::strftime(buf, sizeof buf, "klp-results/%Y%m%d-%H%M%S", std::localtime(&t));
+    return buf;
+}
+
+std::string indent(const std::string& text) {
+    std::string out = "      ";
+    for (char c : text) {
+        out += c;
+        if (c == '\n')
+            out += "      ";
+    }
+    while (!out.empty() && (out.back() == ' ' || out.back() == '\n'))
+        out.pop_back();
+    return out;
+}
+}  // namespace
+
+int runCases(const RunArgs& a) {
+    vm::archProfile(a.arch);
+    auto cases = cases::loadCases(a.paths);  // bad case files fail here, before any boot
+    if (cases.empty()) {
+        std::fprintf(stderr, "klp-harness: no case files (*.yaml) in the paths given\n");
+        return 2;
+    }
+    fs::path out = a.out.empty() ? defaultOut() : a.out;
+    fs::create_directories(out);
+    testbed::Options o;
+    o.cacheDir = a.cacheDir;
+    o.uri = a.uri;
+    o.cpus = a.cpus;
+    o.memoryMiB = a.memory;
+    testbed::Testbed bed(o);
+    int pass = 0, fail = 0, skip = 0;
+    for (const auto& kname : a.kernels) {
+        auto kernel = bed.kernel(kname, a.arch);
+        auto modules = bed.modules(kernel);
+        progress("running " + std::to_string(cases.size()) + " cases on " + kernel.name + " (" + a.arch +
+                 "), logs in " + out.string());
+        for (size_t i = 0; i < cases.size(); i++) {
+            setQuiet(true);  // boot progress per case would drown the verdict lines
+            auto r = cases::runCase(cases[i], bed, kernel, modules, out);
+            setQuiet(false);
+            std::printf("%-5s %-44s %-12s %6.1f s\n", cases::verdictName(r.verdict), r.name.c_str(),
+                        kernel.name.c_str(), r.seconds);
+            if (r.verdict == cases::Verdict::Pass) {
+                pass++;
+            } else if (r.verdict == cases::Verdict::Skip) {
+                skip++;
+                std::printf("      %s\n", r.reason.c_str());
+            } else {
+                fail++;
+                std::printf("      %s\n", r.reason.c_str());
+                if (!r.detail.empty())
+                    std::printf("%s\n", indent(r.detail).c_str());
+                std::printf("      logs: %s\n", r.dir.c_str());
+            }
+            std::fflush(stdout);
+        }
+    }
+    std::printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
+    return fail ? 1 : 0;
+}
+
+int listCases(const std::vector<std::string>& paths, bool verbs) {
+    if (verbs) {
+        for (const auto& v : cases::verbs())
+            std::printf("%-20s %s\n", (v.name + (v.argName.empty() ? "" : " <" + v.argName + ">")).c_str(), v.doc.c_str());
+        return 0;
+    }
+    for (const auto& c : cases::loadCases(paths)) {
+        std::string seeds;
+        for (const auto& s : c.seeds)
+            seeds += (seeds.empty() ? "" : "; ") + s;
+        std::printf("%-40s %s\n%-40s   proves: %s\n", c.name.c_str(), c.title.c_str(), "", seeds.c_str());
+    }
+    return 0;
+}
+
+}  // namespace klp::cli

@@ -1,0 +1,116 @@
+// Case file parsing: a good file becomes steps; a bad one is one line naming file:line.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cases/case_file.h"
+#include "cases/verbs.h"
+#include "util/error.h"
+#include "util/files.h"
+
+using namespace klp;
+namespace fs = std::filesystem;
+
+namespace {
+struct CaseDir {
+    fs::path dir;
+    CaseDir() {
+        char tmpl[] = "/tmp/klp-unit-XXXXXX";
+        dir = mkdtemp(tmpl);
+    }
+    ~CaseDir() { fs::remove_all(dir); }
+    fs::path write(const std::string& name, const std::string& text) {
+        writeFile(dir / name, text);
+        return dir / name;
+    }
+    std::string error(const std::string& text) {
+        try {
+            cases::parseCase(write("c.yaml", text), "c");
+        } catch (const UsageError& e) {
+            return e.what();
+        }
+        return "no error";
+    }
+};
+}  // namespace
+
+TEST(CaseFile, ParsesStepsOptionsAndExpectations) {
+    CaseDir d;
+    auto c = cases::parseCase(d.write("c.yaml",
+                                      "title: t\n"
+                                      "seeds: [\"system-state.rst §2\"]\n"
+                                      "requires:\n  kernel-min: \"6.12\"\n"
+                                      "steps:\n"
+                                      "  - load: klp_target\n"
+                                      "    params: hold=1\n"
+                                      "  - disable: klp_busy\n"
+                                      "    log:\n"
+                                      "      - \"reversing transition\"\n"
+                                      "      - re: \"v\\\\d\"\n"
+                                      "      - not: Oops\n"
+                                      "  - hold:\n"
+                                      "log:\n  - not-re: \"BUG\"\n"),
+                              "c");
+    EXPECT_EQ(c.title, "t");
+    ASSERT_EQ(c.seeds.size(), 1u);
+    EXPECT_EQ(c.kernelMin, "6.12");
+    ASSERT_EQ(c.steps.size(), 3u);
+    EXPECT_EQ(c.steps[0].verb, "load");
+    EXPECT_EQ(c.steps[0].arg, "klp_target");
+    EXPECT_EQ(c.steps[0].opt("params"), "hold=1");
+    EXPECT_EQ(c.steps[0].line, 6);
+    ASSERT_EQ(c.steps[1].log.size(), 3u);
+    EXPECT_EQ(c.steps[1].log[1].kind, check::Expectation::Regex);
+    EXPECT_EQ(c.steps[1].log[1].text, "v\\d");
+    EXPECT_EQ(c.steps[1].log[2].kind, check::Expectation::NotContains);
+    EXPECT_EQ(c.steps[1].log[0].sourceLine, 10);
+    EXPECT_EQ(c.steps[2].verb, "hold");
+    ASSERT_EQ(c.log.size(), 1u);
+    EXPECT_EQ(c.log[0].kind, check::Expectation::NotRegex);
+}
+
+TEST(CaseFile, ErrorsNameFileAndLine) {
+    CaseDir d;
+    std::string file = (d.dir / "c.yaml").string();
+    EXPECT_EQ(d.error("title: t\nsteps:\n  - lod: x\n").rfind(file + ":3: step without a known verb", 0), 0u);
+    EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    parms: y\n"),
+              file + ":4: 'load' has no option 'parms' (allowed: params, comment, kernel-min, timeout, log)");
+    EXPECT_EQ(d.error("title: t\nsteps:\n  - load-fail: x\n"), file + ":3: 'load-fail' needs 'errno'");
+    EXPECT_EQ(d.error("title: t\nsteps:\n  - load:\n"), file + ":3: 'load' needs a module ('- load: <module>')");
+    EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    log:\n      - re: \"(\"\n").rfind(file + ":5: bad regex", 0), 0u);
+    EXPECT_EQ(d.error("title: t\nstep:\n  - load: x\n").rfind(file + ":2: unknown key 'step'", 0), 0u);
+    EXPECT_EQ(d.error("steps:\n  - load: x\n"), file + ":1: the case has no title");
+    EXPECT_EQ(d.error("title: t\nsteps:\n  - load: [x\n").rfind(file + ":", 0), 0u);
+    EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    timeout: soon\n"),
+              file + ":3: timeout must be a positive number of seconds");
+    EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    unload: y\n").rfind(file + ":4: one step has two verbs", 0), 0u);
+}
+
+TEST(CaseFile, LoadsFoldersSortedAndNamedFromTheCasesRoot) {
+    CaseDir d;
+    fs::create_directories(d.dir / "cases" / "b");
+    fs::create_directories(d.dir / "cases" / "a");
+    d.write("cases/b/two.yaml", "title: two\nsteps:\n  - load: x\n");
+    d.write("cases/a/one.yaml", "title: one\nsteps:\n  - load: x\n");
+    d.write("cases/a/notes.txt", "not a case");
+    auto all = cases::loadCases({(d.dir / "cases" / "a").string(), (d.dir / "cases").string()});
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all[0].name, "a/one");
+    EXPECT_EQ(all[1].name, "a/one");
+    EXPECT_EQ(all[2].name, "b/two");
+    EXPECT_THROW(cases::loadCases({(d.dir / "nope").string()}), UsageError);
+}
+
+TEST(CaseFile, TheProjectCatalogParses) {
+    auto all = cases::loadCases({std::string(KLP_SOURCE_DIR) + "/cases"});
+    EXPECT_GE(all.size(), 25u);
+    for (const auto& c : all)
+        EXPECT_FALSE(c.seeds.empty()) << c.name << " names no seed section";
+}
+
+TEST(Verbs, KernelVersionComparison) {
+    EXPECT_TRUE(cases::kernelAtLeast("6.12.117+deb12-cloud-amd64", "6.12"));
+    EXPECT_FALSE(cases::kernelAtLeast("6.1.0-56-cloud-amd64", "6.12"));
+    EXPECT_TRUE(cases::kernelAtLeast("6.1.0-56-cloud-amd64", "6.1"));
+    EXPECT_TRUE(cases::kernelAtLeast("7.0.1", "6.14"));
+}
