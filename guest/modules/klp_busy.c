@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * klp_busy: replaces klp_target_busy_sleep, the function klp_target's kthread
- * and work item sleep in while /sys/kernel/klp_target/hold is 1. While they
+ * and work item sleep in while /sys/kernel/klp_target/hold is 1, and
+ * klp_target_read_sleep, where user tasks reading .../wait sleep while gate is 1. While they
  * sleep there the transition cannot finish (stack check: livepatch.rst §3); it
  * completes after hold=0, or after the fake signal wakes them, or with force.
  * The new function keeps the old behaviour and says it is the new one.
@@ -17,6 +18,12 @@
 static void busy_klp_target_busy_sleep(const char *who)
 {
 	pr_info_ratelimited("klp_busy: %s in the patched klp_target_busy_sleep\n", who);
+	schedule_timeout_interruptible(HZ / 10);
+}
+
+/* Readers of /sys/kernel/klp_target/wait sleep here: same contract as above. */
+static void busy_klp_target_read_sleep(void)
+{
 	schedule_timeout_interruptible(HZ / 10);
 }
 
@@ -43,6 +50,7 @@ static void busy_post_unpatch(struct klp_object *obj)
 
 static struct klp_func target_funcs[] = {
 	{ .old_name = "klp_target_busy_sleep", .new_func = busy_klp_target_busy_sleep },
+	{ .old_name = "klp_target_read_sleep", .new_func = busy_klp_target_read_sleep },
 	{}
 };
 

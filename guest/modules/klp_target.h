@@ -14,6 +14,7 @@ struct klp_target_item {
 /* Hooks the target calls and the patches replace (all noinline). */
 const char *klp_target_value(void);
 void klp_target_busy_sleep(const char *who);
+void klp_target_read_sleep(void);
 void klp_target_item_created(struct klp_target_item *item);
 int klp_target_item_describe(struct klp_target_item *item, char *buf, int len);
 void klp_target_item_destroying(struct klp_target_item *item);

@@ -8,6 +8,11 @@
  *                until 0 is written; the sleep is interruptible, and each wakeup
  *                leaves the function (so the livepatch fake signal frees them)
  *   work    (w)  queue the busy work item once
+ *   gate    (rw) 1: a user task reading `wait` sleeps interruptibly in
+ *                klp_target_read_sleep() until 0 is written; a signal (also the
+ *                livepatch fake signal) sends it back to user space, and the read
+ *                restarts there (so it switches at kernel exit, livepatch.rst §3)
+ *   wait    (r)  blocks while gate is 1, then reads "open"
  *   items   (rw) write N: create N more items (klp_target_item_created() is called
  *                for each); write 0: destroy all (klp_target_item_destroying());
  *                read: one klp_target_item_describe() line per item
@@ -18,6 +23,7 @@
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/sysfs.h>
 #include <linux/wait.h>
 #include <linux/slab.h>
@@ -27,6 +33,7 @@
 
 static int hold;
 module_param(hold, int, 0444);
+static int gate;
 MODULE_PARM_DESC(hold, "Start with the busy tasks held in klp_target_busy_sleep");
 
 static DECLARE_WAIT_QUEUE_HEAD(busy_wq);
@@ -117,6 +124,45 @@ static ssize_t items_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return count;
 }
 
+/* Where user tasks reading `wait` sleep. Patches replace it. */
+noinline void klp_target_read_sleep(void)
+{
+	DEFINE_WAIT(wait);
+
+	prepare_to_wait(&busy_wq, &wait, TASK_INTERRUPTIBLE);
+	if (READ_ONCE(gate))
+		schedule();
+	finish_wait(&busy_wq, &wait);
+}
+
+static ssize_t wait_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	while (READ_ONCE(gate)) {
+		klp_target_read_sleep();
+		if (signal_pending(current))
+			return -ERESTARTSYS;  /* back to user space; the read restarts */
+	}
+	return sysfs_emit(buf, "open\n");
+}
+
+static ssize_t gate_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(gate));
+}
+
+static ssize_t gate_store(struct kobject *kobj, struct kobj_attribute *attr,
+			  const char *buf, size_t count)
+{
+	int v;
+
+	if (kstrtoint(buf, 0, &v))
+		return -EINVAL;
+	WRITE_ONCE(gate, !!v);
+	pr_info("%s: gate=%d\n", KBUILD_MODNAME, !!v);
+	wake_up_all(&busy_wq);
+	return count;
+}
+
 static void busy_work_fn(struct work_struct *work);
 static DECLARE_WORK(busy_work, busy_work_fn);
 
@@ -173,8 +219,11 @@ static struct kobj_attribute value_attr = __ATTR_RO(value);
 static struct kobj_attribute hold_attr = __ATTR_RW(hold);
 static struct kobj_attribute work_attr = __ATTR_WO(work);
 static struct kobj_attribute items_attr = __ATTR_RW(items);
+static struct kobj_attribute gate_attr = __ATTR_RW(gate);
+static struct kobj_attribute wait_attr = __ATTR_RO(wait);
 static struct attribute *target_attrs[] = {
-	&value_attr.attr, &hold_attr.attr, &work_attr.attr, &items_attr.attr, NULL,
+	&value_attr.attr, &hold_attr.attr, &work_attr.attr, &items_attr.attr,
+	&gate_attr.attr, &wait_attr.attr, NULL,
 };
 static const struct attribute_group target_group = { .attrs = target_attrs };
 
@@ -203,6 +252,7 @@ err_kobj:
 static void __exit target_exit(void)
 {
 	WRITE_ONCE(hold, 0);
+	WRITE_ONCE(gate, 0);
 	wake_up_all(&busy_wq);
 	kthread_stop(busy_thread);
 	cancel_work_sync(&busy_work);

@@ -74,6 +74,8 @@ CaseResult runCase(const Case& c, testbed::Testbed& bed, const image::KernelImag
         guest = bed.boot(kernel, "", &modules);
         // Transition debug lines ("... is sleeping on function ...") need dynamic debug.
         guest->ssh().exec("echo 'file kernel/livepatch/* +p' > /proc/dynamic_debug/control", std::chrono::seconds(30));
+        // Samples every transition for the report (who blocked it, where, how long).
+        guest->ssh().exec("klp-watch 50 > /tmp/klp-watch.log 2>&1 < /dev/null &", std::chrono::seconds(30));
     } catch (const std::exception& e) {
         return finish(Verdict::Miss, std::string("guest did not come up: ") + e.what());
     }
@@ -141,6 +143,13 @@ CaseResult runCase(const Case& c, testbed::Testbed& bed, const image::KernelImag
         auto r = guest->ssh().exec("dmesg", std::chrono::seconds(20));
         if (!r.timedOut)
             writeFile(res.dir / "kernel.log", r.out);
+        auto w = guest->ssh().exec("cat /tmp/klp-watch.log", std::chrono::seconds(20));
+        if (!w.timedOut) {
+            writeFile(res.dir / "transitions.log", w.out);
+            res.transitions = check::parseWatchLog(w.out);
+            for (const auto& t : res.transitions)
+                log.line("transition: " + t.describe());
+        }
     } catch (...) {
     }
     guest->vm().destroy();

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cases/case_file.h"
+#include "check/transitions.h"
 #include "image/kernels.h"
 #include "image/modules.h"
 #include "testbed/testbed.h"
@@ -34,6 +35,7 @@ struct CaseResult {
     std::string crashTitle;
     double seconds = 0;
     std::vector<StepResult> steps;
+    std::vector<check::Transition> transitions;  // seen by the guest's klp-watch
     std::filesystem::path dir;  // console.log, kernel.log, steps.log
 };
 

@@ -73,6 +73,8 @@ int runCases(const RunArgs& a) {
                 std::printf("      %s\n", r.reason.c_str());
                 if (!r.detail.empty())
                     std::printf("%s\n", indent(r.detail).c_str());
+                for (const auto& t : r.transitions)
+                    std::printf("      transition: %s\n", t.describe().c_str());
                 std::printf("      logs: %s\n", r.dir.c_str());
             }
             std::fflush(stdout);

@@ -121,3 +121,57 @@ TEST(Crash, Kinds) {
     EXPECT_EQ(k("WARNING: possible circular locking dependency detected"), "lockdep");
     EXPECT_EQ(k("livepatch: 'klp_busy': patching complete"), "none");
 }
+
+#include "check/transitions.h"
+
+TEST(Transitions, BlockedThenReleased) {
+    auto ts = parseWatchLog(
+        "1200 start klp_busy patching\n"
+        "1410 wait 101 klp_target_busy klp_target_busy_sleep\n"
+        "garbage line\n"
+        "5400 switch 101 klp_target_busy\n"
+        "5450 end klp_busy\n"
+        "8000 start klp_busy unpatching\n"
+        "8100 end klp_busy\n");
+    ASSERT_EQ(ts.size(), 2u);
+    EXPECT_EQ(ts[0].patch, "klp_busy");
+    EXPECT_EQ(ts[0].direction, "patching");
+    EXPECT_EQ(ts[0].endMs - ts[0].startMs, 4250);
+    ASSERT_EQ(ts[0].blockers.size(), 1u);
+    EXPECT_EQ(ts[0].blockers[0].function, "klp_target_busy_sleep");
+    EXPECT_EQ(ts[0].heldMs(ts[0].blockers[0]), 4200);
+    EXPECT_EQ(ts[0].describe(),
+              "klp_busy patching 4.25 s; blocked by klp_target_busy (pid 101) in klp_target_busy_sleep for 4.20 s");
+    EXPECT_TRUE(ts[1].blockers.empty());
+    EXPECT_EQ(ts[1].describe(), "klp_busy unpatching 0.10 s");
+}
+
+TEST(Transitions, ReversedAndUnfinished) {
+    auto ts = parseWatchLog(
+        "100 start klp_state_v2 patching\n"
+        "300 wait 90 klp_target_busy klp_target_busy_sleep\n"
+        "2000 reverse klp_state_v2 unpatching\n");
+    ASSERT_EQ(ts.size(), 1u);
+    EXPECT_EQ(ts[0].direction, "patching");
+    EXPECT_EQ(ts[0].finalDirection, "unpatching");
+    EXPECT_EQ(ts[0].reversals, 1);
+    EXPECT_NE(ts[0].describe().find("reversed to unpatching"), std::string::npos);
+    EXPECT_EQ(ts[0].endMs, -1);
+    EXPECT_NE(ts[0].describe().find("did not end"), std::string::npos);
+}
+
+#include "check/ktap.h"
+
+TEST(Ktap, PassFailSkipPlanAndNesting) {
+    auto ok = parseKtap("KTAP version 1\n1..3\nok 1 - alloc\n    ok 1 - nested, not counted\nok 2 - get # SKIP no\nok 3\n");
+    EXPECT_EQ(ok.planned, 3);
+    ASSERT_EQ(ok.subtests.size(), 3u);
+    EXPECT_EQ(ok.subtests[0].first, "alloc");
+    EXPECT_TRUE(ok.subtests[1].second);
+    EXPECT_EQ(ok.problem(), "");
+    auto bad = parseKtap("1..2\nok 1 - a\nnot ok 2 - b\n");
+    EXPECT_EQ(bad.failed(), 1);
+    EXPECT_EQ(bad.problem(), "1 of 2 subtests failed");
+    EXPECT_EQ(parseKtap("1..3\nok 1\n").problem(), "plan 1..3 but 1 results");
+    EXPECT_EQ(parseKtap("nothing\n").problem(), "no KTAP/TAP results");
+}
