@@ -9,7 +9,9 @@ build_pkgs=(cmake g++ make pkg-config libvirt-dev libssh-dev libpugixml-dev libg
 # provides the libvirt-qemu user the privileged driver looks up (no daemon is used).
 run_pkgs=(qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon-system
           busybox-static dropbear-bin openssh-sftp-server openssh-client cpio gzip xz-utils
-          kmod binutils procps)
+          kmod binutils procps libelf1)
+# libelf1: the extracted kernel headers' objtool links it (they are not installed,
+# so their dependencies are ours to provide).
 
 need=()
 for p in "${build_pkgs[@]}" "${run_pkgs[@]}"; do

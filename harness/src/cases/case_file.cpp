@@ -120,6 +120,21 @@ struct Parser {
                 fail(n, "'" + s.verb + "' needs '" + r + "'");
         if (s.arg.empty() && !verb->argName.empty())
             fail(n, "'" + s.verb + "' needs a " + verb->argName + " ('- " + s.verb + ": <" + verb->argName + ">')");
+        if (s.verb == "sleep") {
+            try {
+                if (std::stod(s.arg) < 0)
+                    throw std::invalid_argument("");
+            } catch (...) {
+                fail(n, "sleep takes a number of seconds");
+            }
+        }
+        if (s.opts.count("exit")) {
+            try {
+                std::stoi(s.opts["exit"]);
+            } catch (...) {
+                fail(n, "exit must be a number");
+            }
+        }
         if (s.opts.count("timeout")) {
             try {
                 if (std::stoi(s.opts["timeout"]) <= 0)

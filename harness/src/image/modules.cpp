@@ -71,13 +71,7 @@ ModuleSet buildModules(const KernelImage& kernel, const Toolchain& tc, Cache& ca
             argv.push_back("ARCH=" + tc.kbuildArch);
             argv.push_back("CROSS_COMPILE=" + tc.crossCompile);
         }
-        auto r = runProcess({"sh", "-c", [&] {
-                                 std::string cmd;
-                                 for (const auto& a : argv)
-                                     cmd += "'" + a + "' ";
-                                 return cmd + "2>&1";
-                             }()},
-                            log);
+        auto r = runMerged(argv);
         writeFile(log, r.output);
         if (r.exitCode != 0)
             throw HarnessError("module build failed for " + kernel.name + " (log: " + log.string() + "):" +

@@ -104,7 +104,6 @@ image::ModuleSet Testbed::modules(const image::KernelImage& kernel) {
 
 std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std::string& extraCmdline,
                                      const image::ModuleSet* modules) {
-    const auto start = Clock::now();
     const vm::ArchProfile& arch = vm::archProfile(kernel.arch);
     std::string cc = arch.crossCompile.empty() ? "gcc" : arch.crossCompile + "gcc";
     fs::path userland = image::baseUserland(arch.debArch, cc, cache_);
@@ -139,10 +138,11 @@ std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std
     if (!backend_)  // opened on first use: bad input fails before libvirt starts
         backend_ = vm::libvirt::open(opts_.uri, runDir_->path() / "libvirt");
     progress("booting " + kernel.name + " (" + kernel.arch + ")");
+    const auto start = Clock::now();
     auto guest = std::make_unique<Guest>(backend_->start(spec), dir, key_.privateKey);
     guest->ssh_ = guest::SshSession::connect(dir / "ssh.sock", key_.privateKey, opts_.bootTimeout,
                                              [g = guest.get()] { g->checkAlive(); });
-    progress("guest ready (SSH) " + seconds(Clock::now() - start) + " after boot started");
+    progress("guest ready (SSH), " + seconds(Clock::now() - start) + " after the VM started");
     return guest;
 }
 

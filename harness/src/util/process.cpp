@@ -15,7 +15,18 @@
 namespace klp {
 namespace fs = std::filesystem;
 
+namespace {
+ProcessResult run(const std::vector<std::string>& argv, const fs::path& stderrLog, bool merge);
+}
+
 ProcessResult runProcess(const std::vector<std::string>& argv, const fs::path& stderrLog) {
+    return run(argv, stderrLog, false);
+}
+
+ProcessResult runMerged(const std::vector<std::string>& argv) { return run(argv, {}, true); }
+
+namespace {
+ProcessResult run(const std::vector<std::string>& argv, const fs::path& stderrLog, bool merge) {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0)
         throw HarnessError(std::string("pipe: ") + strerror(errno));
@@ -35,7 +46,9 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const fs::path& s
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
         dup2(pipefd[1], 1);
-        if (errfd >= 0)
+        if (merge)
+            dup2(pipefd[1], 2);
+        else if (errfd >= 0)
             dup2(errfd, 2);
         int devnull = open("/dev/null", O_RDONLY);
         dup2(devnull, 0);
@@ -67,6 +80,7 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const fs::path& s
     result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return result;
 }
+}  // namespace
 
 static std::string tailOf(const fs::path& file, size_t lines) {
     std::ifstream in(file);

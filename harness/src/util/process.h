@@ -16,6 +16,9 @@ struct ProcessResult {
 ProcessResult runProcess(const std::vector<std::string>& argv,
                          const std::filesystem::path& stderrLog = {});
 
+// Like runProcess, with stderr merged into the output (compiler logs read in order).
+ProcessResult runMerged(const std::vector<std::string>& argv);
+
 // Like runProcess but throws HarnessError naming the command (and the tail of
 // stderrLog) when it exits non-zero.
 std::string runChecked(const std::vector<std::string>& argv,
