@@ -4,12 +4,12 @@
 set -euo pipefail
 
 build_pkgs=(cmake g++ make pkg-config libvirt-dev libssh-dev libpugixml-dev libgtest-dev
-            libcli11-dev libssl-dev libyaml-cpp-dev)
+            libcli11-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev)
 # The embedded libvirt QEMU driver runs in our process; libvirt-daemon-system only
 # provides the libvirt-qemu user the privileged driver looks up (no daemon is used).
 run_pkgs=(qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon-system
           busybox-static dropbear-bin openssh-sftp-server openssh-client cpio gzip xz-utils
-          kmod binutils procps libelf1)
+          kmod binutils procps libelf1 libxml2-utils)
 # libelf1: the extracted kernel headers' objtool links it (they are not installed,
 # so their dependencies are ours to provide).
 

@@ -24,8 +24,10 @@ std::string Transition::describe() const {
     for (const auto& b : blockers) {
         long held = heldMs(b);
         std::snprintf(buf, sizeof buf, " for %.2f s", held / 1000.0);
+        // Without a switch event the task switched as the transition completed
+        // (klp-watch stops sampling then), or not at all if it never did.
         s += "; blocked by " + b.comm + " (pid " + std::to_string(b.pid) + ") in " + b.function +
-             (held >= 0 ? buf : " until the end") + (b.switchMs < 0 ? " (never switched)" : "");
+             (held >= 0 ? buf : " until the end") + (b.switchMs < 0 && endMs < 0 ? " (never switched)" : "");
     }
     return s;
 }

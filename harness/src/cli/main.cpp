@@ -176,6 +176,18 @@ static int run(int argc, char** argv) {
     runCmd->add_option("--memory", runArgs.memory, "Guest memory in MiB")->capture_default_str();
     runCmd->add_option("paths", runArgs.paths, "Case files or folders")->required();
 
+    std::string reportDir;
+    auto* reportCmd = app.add_subcommand("report", "Re-render results.ktap, junit.xml and report.html from a run's results.json");
+    reportCmd->add_option("dir", reportDir, "A run's output dir")->required();
+
+    std::string diffOld, diffNew;
+    double diffThreshold = 0.5, diffMin = 2.0;
+    auto* diffCmd = app.add_subcommand("diff", "Cases whose verdict changed between two runs, and those whose time moved");
+    diffCmd->add_option("old", diffOld, "Older run's output dir")->required();
+    diffCmd->add_option("new", diffNew, "Newer run's output dir")->required();
+    diffCmd->add_option("--threshold", diffThreshold, "Relative time change to report (0.5 = 50%)")->capture_default_str();
+    diffCmd->add_option("--min-seconds", diffMin, "Ignore time changes smaller than this")->capture_default_str();
+
     std::vector<std::string> listPaths;
     bool listVerbs = false;
     auto* listCmd = app.add_subcommand("list", "List cases and the seed sections they prove (or --verbs)");
@@ -211,6 +223,10 @@ static int run(int argc, char** argv) {
             return cmdKernels();
         if (*runCmd)
             return cli::runCases(runArgs);
+        if (*reportCmd)
+            return cli::renderReports(reportDir);
+        if (*diffCmd)
+            return cli::diffRuns(diffOld, diffNew, diffThreshold, diffMin);
         if (*listCmd) {
             if (listPaths.empty() && !listVerbs)
                 throw UsageError("list: give case files or folders (or --verbs)");

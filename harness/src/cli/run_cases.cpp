@@ -8,6 +8,8 @@
 #include "cases/case_file.h"
 #include "cases/runner.h"
 #include "cases/verbs.h"
+#include "report/results.h"
+#include "report/writers.h"
 #include "testbed/testbed.h"
 #include "util/progress.h"
 #include "vm/arch.h"
@@ -51,16 +53,20 @@ int runCases(const RunArgs& a) {
     o.cpus = a.cpus;
     o.memoryMiB = a.memory;
     testbed::Testbed bed(o);
-    int pass = 0, fail = 0, skip = 0;
+    report::ResultsFile results(out, report::runMetadata(bed.describeBackend()));
+    int pass = 0, fail = 0, skip = 0, miss = 0;
     for (const auto& kname : a.kernels) {
         auto kernel = bed.kernel(kname, a.arch);
         auto modules = bed.modules(kernel);
+        results.addKernel(kernel);
         progress("running " + std::to_string(cases.size()) + " cases on " + kernel.name + " (" + a.arch +
                  "), logs in " + out.string());
         for (size_t i = 0; i < cases.size(); i++) {
+            bool quiet = isQuiet();
             setQuiet(true);  // boot progress per case would drown the verdict lines
             auto r = cases::runCase(cases[i], bed, kernel, modules, out);
-            setQuiet(false);
+            setQuiet(quiet);
+            results.add(report::caseJson(cases[i], r, out));
             std::printf("%-5s %-44s %-12s %6.1f s\n", cases::verdictName(r.verdict), r.name.c_str(),
                         kernel.name.c_str(), r.seconds);
             if (r.verdict == cases::Verdict::Pass) {
@@ -69,7 +75,7 @@ int runCases(const RunArgs& a) {
                 skip++;
                 std::printf("      %s\n", r.reason.c_str());
             } else {
-                fail++;
+                (r.verdict == cases::Verdict::Miss ? miss : fail)++;
                 std::printf("      %s\n", r.reason.c_str());
                 if (!r.detail.empty())
                     std::printf("%s\n", indent(r.detail).c_str());
@@ -80,8 +86,26 @@ int runCases(const RunArgs& a) {
             std::fflush(stdout);
         }
     }
-    std::printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
-    return fail ? 1 : 0;
+    results.finish();
+    report::renderAll(results.doc(), out);
+    std::printf("%d passed, %d failed, %d skipped\n", pass, fail + miss, skip);
+    std::printf("reports: %s/{results.json,results.ktap,junit.xml,report.html}\n", out.c_str());
+    // 1: the kernel misbehaved (FAIL/ERROR); 2: the harness could not run a case.
+    return fail ? 1 : miss ? 2 : 0;
+}
+
+int renderReports(const std::string& dir) {
+    auto doc = report::readResults(dir);
+    fs::path d = fs::is_directory(dir) ? fs::path(dir) : fs::path(dir).parent_path();
+    report::renderAll(doc, d);
+    std::printf("%s/{results.ktap,junit.xml,report.html} rendered from results.json\n", d.c_str());
+    return 0;
+}
+
+int diffRuns(const std::string& oldDir, const std::string& newDir, double threshold, double minSeconds) {
+    std::string d = report::diffRuns(report::readResults(oldDir), report::readResults(newDir), threshold, minSeconds);
+    std::printf("%s", d.empty() ? "no verdict changes, no time beyond the threshold\n" : d.c_str());
+    return 0;
 }
 
 int listCases(const std::vector<std::string>& paths, bool verbs) {

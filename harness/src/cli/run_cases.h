@@ -16,8 +16,12 @@ struct RunArgs {
     int memory = 512;
 };
 
-// Exit code: 0 all PASS/SKIP, 1 any FAIL/ERROR/MISS, 2 the harness failed.
+// Exit code: 0 all PASS/SKIP, 1 any FAIL/ERROR, 2 a MISS or the harness failed.
 int runCases(const RunArgs& args);
 int listCases(const std::vector<std::string>& paths, bool verbs);
+// `report DIR`: re-renders results.ktap, junit.xml and report.html from results.json.
+int renderReports(const std::string& dir);
+// `diff OLD NEW`: verdict changes and time moves beyond threshold (ratio) and minSeconds.
+int diffRuns(const std::string& oldDir, const std::string& newDir, double threshold, double minSeconds);
 
 }  // namespace klp::cli

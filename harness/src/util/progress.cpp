@@ -11,6 +11,7 @@ static bool quietMode = false;
 static const auto processStart = std::chrono::steady_clock::now();
 
 void setQuiet(bool quiet) { quietMode = quiet; }
+bool isQuiet() { return quietMode; }
 
 void progress(std::string_view msg) {
     if (quietMode)

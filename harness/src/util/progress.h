@@ -7,5 +7,6 @@ namespace klp {
 // Prints "klp-harness: [<seconds since start>] <msg>" to stderr unless quiet.
 void progress(std::string_view msg);
 void setQuiet(bool quiet);
+bool isQuiet();
 
 }  // namespace klp

@@ -1,0 +1,96 @@
+#include <map>
+#include <pugixml.hpp>
+#include <sstream>
+#include <vector>
+
+#include "report/writers.h"
+#include "util/files.h"
+
+namespace klp::report {
+
+namespace {
+// XML 1.0 has no place for most control characters; kernel logs may hold some.
+std::string xmlSafe(std::string s) {
+    for (char& c : s)
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
+            c = '?';
+    return s;
+}
+}  // namespace
+
+std::string toJunit(const Json& doc, const std::filesystem::path& dir) {
+    std::vector<std::string> order;
+    std::map<std::string, std::vector<const Json*>> groups;
+    for (const auto& r : doc["results"]) {
+        std::string g = groupOf(r);
+        if (!groups.count(g))
+            order.push_back(g);
+        groups[g].push_back(&r);
+    }
+    pugi::xml_document x;
+    auto decl = x.append_child(pugi::node_declaration);
+    decl.append_attribute("version") = "1.0";
+    decl.append_attribute("encoding") = "UTF-8";
+    auto suites = x.append_child("testsuites");
+    suites.append_attribute("name") = "klp-harness";
+    int total = 0, totalFail = 0, totalErr = 0;
+    double totalTime = 0;
+    for (const auto& g : order) {
+        auto suite = suites.append_child("testsuite");
+        int fails = 0, errors = 0, skipped = 0;
+        double time = 0;
+        for (const Json* r : groups[g]) {
+            std::string v = (*r)["verdict"];
+            fails += v == "FAIL";
+            errors += v == "ERROR" || v == "MISS";
+            skipped += v == "SKIP";
+            time += r->value("seconds", 0.0);
+        }
+        suite.append_attribute("name") = g.c_str();
+        suite.append_attribute("tests") = static_cast<int>(groups[g].size());
+        suite.append_attribute("failures") = fails;
+        suite.append_attribute("errors") = errors;
+        suite.append_attribute("skipped") = skipped;
+        suite.append_attribute("time") = time;
+        if (doc["run"].contains("started"))
+            suite.append_attribute("timestamp") = std::string(doc["run"]["started"]).substr(0, 19).c_str();
+        total += static_cast<int>(groups[g].size());
+        totalFail += fails;
+        totalErr += errors;
+        totalTime += time;
+        for (const Json* r : groups[g]) {
+            auto tc = suite.append_child("testcase");
+            std::string name = (*r)["case"];
+            tc.append_attribute("name") = name.c_str();
+            tc.append_attribute("classname") = (g + "/" + name.substr(0, name.find('/'))).c_str();
+            tc.append_attribute("time") = r->value("seconds", 0.0);
+            std::string v = (*r)["verdict"], reason = r->value("reason", ""), detail = r->value("detail", "");
+            if (v == "FAIL" || v == "ERROR" || v == "MISS") {
+                auto f = tc.append_child(v == "FAIL" ? "failure" : "error");
+                // The first unmatched expectation is the message; its log excerpt the body.
+                std::string first = detail.substr(0, detail.find('\n'));
+                f.append_attribute("message") = xmlSafe(reason + (first.empty() ? "" : ": " + first)).c_str();
+                f.append_attribute("type") = v.c_str();
+                f.text() = xmlSafe(detail.empty() ? reason : detail).c_str();
+            } else if (v == "SKIP") {
+                tc.append_child("skipped").append_attribute("message") = reason.c_str();
+            }
+            std::string kernelLog = (*r)["logs"].value("kernel", "");
+            if (!kernelLog.empty() && std::filesystem::exists(dir / kernelLog)) {
+                try {
+                    tc.append_child("system-out").text() = xmlSafe(readFile(dir / kernelLog)).c_str();
+                } catch (...) {
+                }
+            }
+        }
+    }
+    suites.append_attribute("tests") = total;
+    suites.append_attribute("failures") = totalFail;
+    suites.append_attribute("errors") = totalErr;
+    suites.append_attribute("time") = totalTime;
+    std::ostringstream out;
+    x.save(out, "  ");
+    return out.str();
+}
+
+}  // namespace klp::report

@@ -1,0 +1,56 @@
+#include <map>
+#include <vector>
+
+#include "report/writers.h"
+
+namespace klp::report {
+
+std::string groupOf(const Json& r) { return r.value("arch", "") + "/" + r.value("kernel", ""); }
+
+namespace {
+// KTAP descriptions must not contain '#' (it starts a directive) or newlines.
+std::string clean(std::string s) {
+    for (char& c : s)
+        if (c == '#' || c == '\n')
+            c = ' ';
+    return s;
+}
+}  // namespace
+
+std::string toKtap(const Json& doc) {
+    std::vector<std::string> order;
+    std::map<std::string, std::vector<const Json*>> groups;
+    for (const auto& r : doc["results"]) {
+        std::string g = groupOf(r);
+        if (!groups.count(g))
+            order.push_back(g);
+        groups[g].push_back(&r);
+    }
+    std::string out = "KTAP version 1\n1.." + std::to_string(order.size()) + "\n";
+    int gi = 0;
+    for (const auto& g : order) {
+        gi++;
+        out += "    KTAP version 1\n    # Subtest: " + g + "\n";
+        out += "    1.." + std::to_string(groups[g].size()) + "\n";
+        bool allOk = true;
+        int ci = 0;
+        for (const Json* r : groups[g]) {
+            ci++;
+            std::string v = (*r)["verdict"];
+            bool ok = v == "PASS" || v == "SKIP";
+            allOk &= ok;
+            // Why a case did not pass goes in a diagnostic line before its result
+            // (KTAP directives are only SKIP, TODO and friends).
+            if (!ok)
+                out += "    # " + v + ": " + clean(r->value("reason", "")).substr(0, 200) + "\n";
+            out += "    " + std::string(ok ? "ok " : "not ok ") + std::to_string(ci) + " " + clean((*r)["case"]);
+            if (v == "SKIP")
+                out += " # SKIP " + clean(r->value("reason", ""));
+            out += "\n";
+        }
+        out += std::string(allOk ? "ok " : "not ok ") + std::to_string(gi) + " " + g + "\n";
+    }
+    return out;
+}
+
+}  // namespace klp::report

@@ -1,0 +1,44 @@
+#include <cmath>
+#include <map>
+
+#include "report/writers.h"
+#include "util/files.h"
+
+namespace klp::report {
+
+void renderAll(const Json& doc, const std::filesystem::path& dir) {
+    writeFile(dir / "results.ktap", toKtap(doc));
+    writeFile(dir / "junit.xml", toJunit(doc, dir));
+    writeFile(dir / "report.html", toHtml(doc));
+}
+
+std::string diffRuns(const Json& oldDoc, const Json& newDoc, double ratio, double minSeconds) {
+    std::map<std::string, const Json*> before;
+    for (const auto& r : oldDoc["results"])
+        before[groupOf(r) + " " + std::string(r["case"])] = &r;
+    std::string changed, slower, added;
+    for (const auto& r : newDoc["results"]) {
+        std::string key = groupOf(r) + " " + std::string(r["case"]);
+        auto it = before.find(key);
+        if (it == before.end()) {
+            added += "new      " + key + ": " + std::string(r["verdict"]) + "\n";
+            continue;
+        }
+        const Json& o = *it->second;
+        before.erase(it);
+        if (o["verdict"] != r["verdict"])
+            changed += "verdict  " + key + ": " + std::string(o["verdict"]) + " -> " + std::string(r["verdict"]) +
+                       (r.value("reason", "").empty() ? "" : " (" + std::string(r["reason"]) + ")") + "\n";
+        double t0 = o.value("seconds", 0.0), t1 = r.value("seconds", 0.0);
+        if (std::fabs(t1 - t0) >= minSeconds && t0 > 0 && std::fabs(t1 - t0) / t0 >= ratio) {
+            char b[128];
+            std::snprintf(b, sizeof b, "%.1f s -> %.1f s (%+.0f%%)", t0, t1, (t1 - t0) / t0 * 100);
+            slower += "time     " + key + ": " + b + "\n";
+        }
+    }
+    for (const auto& [key, r] : before)
+        added += "gone     " + key + "\n";
+    return changed + slower + added;
+}
+
+}  // namespace klp::report

@@ -1,0 +1,27 @@
+// The reports rendered from results.json (and nothing else).
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include "report/results.h"
+
+namespace klp::report {
+
+// KTAP version 1: one subtest per (arch, kernel), each case a result inside it.
+std::string toKtap(const Json& doc);
+// JUnit XML as Jenkins and GitLab read it: a testsuite per (arch, kernel).
+std::string toJunit(const Json& doc, const std::filesystem::path& dir);
+// One self-contained HTML page: verdict matrix, per-case sections, transition timelines.
+std::string toHtml(const Json& doc);
+
+// Writes results.ktap, junit.xml and report.html into `dir` from its results.json.
+void renderAll(const Json& doc, const std::filesystem::path& dir);
+
+// Cases whose verdict changed between two runs, and those whose time moved by
+// more than `ratio` (0.5 = 50 %) and `minSeconds`; one line each.
+std::string diffRuns(const Json& oldDoc, const Json& newDoc, double ratio, double minSeconds);
+
+// The group a result belongs to: "x86_64/debian-6.1".
+std::string groupOf(const Json& result);
+
+}  // namespace klp::report

@@ -1,0 +1,145 @@
+// The report writers, on a results.json recorded from a real run (4 cases x 2
+// kernels: PASS with a blocked-then-released transition, SKIP, FAIL, ERROR).
+// Golden files: tests/unit/fixtures/golden; KLP_UPDATE_GOLDEN=1 rewrites them
+// (then read the diff before committing).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <regex>
+#include <sstream>
+
+#include "report/results.h"
+#include "report/writers.h"
+#include "util/files.h"
+#include "util/process.h"
+
+using namespace klp;
+namespace fs = std::filesystem;
+
+namespace {
+const fs::path fixtures = KLP_FIXTURES;
+const fs::path runDir = fixtures / "run";
+
+report::Json doc() { return report::readResults(runDir); }
+
+void golden(const std::string& name, const std::string& actual) {
+    fs::path g = fixtures / "golden" / name;
+    if (getenv("KLP_UPDATE_GOLDEN")) {
+        writeFile(g, actual);
+        return;
+    }
+    EXPECT_EQ(actual, readFile(g)) << "output differs from " << g << " (KLP_UPDATE_GOLDEN=1 to accept)";
+}
+
+// The KTAP rules we rely on: a version line, a plan matching the number of
+// results at each level, sequential numbers, subtests indented by 4 with
+// their own version, plan and "# Subtest:" line.
+std::string ktapProblem(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);)
+        lines.push_back(l);
+    size_t i = 0;
+    std::function<std::string(const std::string&)> level = [&](const std::string& ind) -> std::string {
+        if (i >= lines.size() || lines[i] != ind + "KTAP version 1")
+            return "line " + std::to_string(i + 1) + ": expected '" + ind + "KTAP version 1'";
+        i++;
+        if (i < lines.size() && lines[i].rfind(ind + "# Subtest: ", 0) == 0)
+            i++;
+        std::smatch m;
+        static const std::regex plan(R"(^1\.\.(\d+)$)");
+        std::string pl = i < lines.size() && lines[i].rfind(ind, 0) == 0 ? lines[i].substr(ind.size()) : "";
+        if (!std::regex_match(pl, m, plan))
+            return "line " + std::to_string(i + 1) + ": expected a plan";
+        int planned = std::stoi(m[1]), n = 0;
+        i++;
+        static const std::regex result(R"(^(not )?ok (\d+) \S.*$)");
+        while (i < lines.size() && lines[i].rfind(ind, 0) == 0) {
+            std::string l = lines[i].substr(ind.size());
+            if (l.rfind("    KTAP version 1", 0) == 0) {
+                if (auto p = level(ind + "    "); !p.empty())
+                    return p;
+                continue;
+            }
+            if (l.rfind("#", 0) == 0) {
+                i++;
+                continue;
+            }
+            if (!std::regex_match(l, m, result))
+                return "line " + std::to_string(i + 1) + ": not a result: " + l;
+            if (std::stoi(m[2]) != ++n)
+                return "line " + std::to_string(i + 1) + ": result " + m[2].str() + " out of order";
+            i++;
+        }
+        return n == planned ? "" : ind + "plan 1.." + std::to_string(planned) + " but " + std::to_string(n) + " results";
+    };
+    std::string p = level("");
+    return p.empty() && i != lines.size() ? "trailing lines from " + std::to_string(i + 1) : p;
+}
+}  // namespace
+
+TEST(Report, ResultsJsonHoldsWhatTheReportsNeed) {
+    auto d = doc();
+    ASSERT_EQ(d["results"].size(), 8u);
+    const auto& r = d["results"][0];
+    for (const char* k : {"case", "title", "seeds", "arch", "kernel", "verdict", "reason", "seconds", "steps",
+                          "transitions", "logs", "crash"})
+        EXPECT_TRUE(r.contains(k)) << k;
+    EXPECT_EQ(r["transitions"][0]["blockers"][0]["function"], "klp_target_busy_sleep");
+    EXPECT_EQ(d["results"][3]["crash"], "Kernel panic - not syncing: klp_fault: requested panic");
+    EXPECT_TRUE(d["run"].contains("qemu"));
+    EXPECT_EQ(d["kernels"].size(), 2u);
+}
+
+TEST(Report, KtapGoldenAndWellFormed) {
+    std::string k = report::toKtap(doc());
+    EXPECT_EQ(ktapProblem(k), "") << k;
+    golden("results.ktap", k);
+}
+
+TEST(Report, KtapCheckerCatchesBrokenOutput) {
+    EXPECT_NE(ktapProblem("KTAP version 1\n1..2\nok 1 a\n"), "");
+    EXPECT_NE(ktapProblem("KTAP version 1\n1..1\nok 2 a\n"), "");
+    EXPECT_NE(ktapProblem("1..1\nok 1 a\n"), "");
+    EXPECT_EQ(ktapProblem("KTAP version 1\n1..1\n    KTAP version 1\n    1..1\n    ok 1 x\nok 1 a\n"), "");
+}
+
+TEST(Report, JunitGoldenAndValidAgainstTheSchema) {
+    std::string x = report::toJunit(doc(), runDir);
+    golden("junit.xml", x);
+    fs::path tmp = fs::temp_directory_path() / ("klp-junit-" + std::to_string(getpid()) + ".xml");
+    writeFile(tmp, x);
+    auto r = runProcess({"xmllint", "--noout", "--schema", (fixtures / "junit.xsd").string(), tmp.string()},
+                        "/dev/null");
+    fs::remove(tmp);
+    EXPECT_EQ(r.exitCode, 0) << "junit.xml does not validate against fixtures/junit.xsd (is xmllint installed?)";
+    // The failure carries the first unmatched expectation; the kernel log is system-out.
+    EXPECT_NE(x.find("message=\"broken-expectation.yaml:6: load klp_basic: no match for &quot;klp_basic: this line is never printed&quot;"),
+              std::string::npos);
+    EXPECT_NE(x.find("<system-out>"), std::string::npos);
+    EXPECT_NE(x.find("<error message=\"panic: Kernel panic - not syncing: klp_fault: requested panic"), std::string::npos);
+    EXPECT_NE(x.find("<skipped message=\"needs kernel 6.12"), std::string::npos);
+}
+
+TEST(Report, HtmlGoldenWithMatrixAndTimeline) {
+    std::string h = report::toHtml(doc());
+    golden("report.html", h);
+    EXPECT_NE(h.find("<h2>Matrix</h2>"), std::string::npos);
+    EXPECT_NE(h.find("<svg class=tl"), std::string::npos);
+    EXPECT_NE(h.find("klp_target_busy ("), std::string::npos);
+    EXPECT_EQ(h.find("<script"), std::string::npos);  // self-contained and static
+}
+
+TEST(Report, DiffListsVerdictChangesAndSlowCases) {
+    auto a = doc(), b = doc();
+    b["results"][0]["verdict"] = "FAIL";
+    b["results"][0]["reason"] = "x.yaml:3: load";
+    b["results"][1]["seconds"] = 100.0;
+    b["results"][2]["seconds"] = double(b["results"][2]["seconds"]) * 5;
+    std::string d = report::diffRuns(a, b, 0.5, 2.0);
+    EXPECT_NE(d.find("verdict  x86_64/debian-6.1 transition/stack-check-blocks-until-release: PASS -> FAIL (x.yaml:3: load)"),
+              std::string::npos)
+        << d;
+    EXPECT_NE(d.find("time     x86_64/debian-6.1 broken-expectation:"), std::string::npos) << d;
+    EXPECT_EQ(report::diffRuns(a, a, 0.5, 2.0), "");
+}
