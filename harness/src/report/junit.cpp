@@ -19,14 +19,7 @@ std::string xmlSafe(std::string s) {
 }  // namespace
 
 std::string toJunit(const Json& doc, const std::filesystem::path& dir) {
-    std::vector<std::string> order;
-    std::map<std::string, std::vector<const Json*>> groups;
-    for (const auto& r : doc["results"]) {
-        std::string g = groupOf(r);
-        if (!groups.count(g))
-            order.push_back(g);
-        groups[g].push_back(&r);
-    }
+    auto [order, groups] = groupResults(doc);
     pugi::xml_document x;
     auto decl = x.append_child(pugi::node_declaration);
     decl.append_attribute("version") = "1.0";

@@ -7,6 +7,17 @@ namespace klp::report {
 
 std::string groupOf(const Json& r) { return r.value("arch", "") + "/" + r.value("kernel", ""); }
 
+Groups groupResults(const Json& doc) {
+    Groups g;
+    for (const auto& r : doc["results"]) {
+        std::string name = groupOf(r);
+        if (!g.members.count(name))
+            g.order.push_back(name);
+        g.members[name].push_back(&r);
+    }
+    return g;
+}
+
 namespace {
 // KTAP descriptions must not contain '#' (it starts a directive) or newlines.
 std::string clean(std::string s) {
@@ -18,14 +29,7 @@ std::string clean(std::string s) {
 }  // namespace
 
 std::string toKtap(const Json& doc) {
-    std::vector<std::string> order;
-    std::map<std::string, std::vector<const Json*>> groups;
-    for (const auto& r : doc["results"]) {
-        std::string g = groupOf(r);
-        if (!groups.count(g))
-            order.push_back(g);
-        groups[g].push_back(&r);
-    }
+    auto [order, groups] = groupResults(doc);
     std::string out = "KTAP version 1\n1.." + std::to_string(order.size()) + "\n";
     int gi = 0;
     for (const auto& g : order) {

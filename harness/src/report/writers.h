@@ -1,7 +1,9 @@
 // The reports rendered from results.json (and nothing else).
 #pragma once
 #include <filesystem>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "report/results.h"
 
@@ -23,5 +25,12 @@ std::string diffRuns(const Json& oldDoc, const Json& newDoc, double ratio, doubl
 
 // The group a result belongs to: "x86_64/debian-6.1".
 std::string groupOf(const Json& result);
+
+// Results by group, groups in the order they first appear.
+struct Groups {
+    std::vector<std::string> order;
+    std::map<std::string, std::vector<const Json*>> members;
+};
+Groups groupResults(const Json& doc);
 
 }  // namespace klp::report
