@@ -1,11 +1,18 @@
 // The CLI's argument errors: one line, exit code 2, no guest started.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "util/process.h"
 
 using namespace klp;
 
 namespace {
+// The cache dir the argument tests point at; nothing of it may outlive the tests.
+struct RemoveCacheAtExit {
+    ~RemoveCacheAtExit() { std::filesystem::remove_all("/tmp/klp-unit-cli-cache"); }
+} removeCacheAtExit;
+
 ProcessResult cli(const std::string& args) {
     // Merge stderr so the message can be checked; an empty cache dir proves no work happens.
     return runProcess({"sh", "-c", std::string(KLP_HARNESS_BIN) + " " + args + " 2>&1"});
