@@ -66,8 +66,6 @@ RunDir::RunDir(const fs::path& base, std::function<void(const fs::path&)> sweep)
 }
 
 RunDir::~RunDir() {
-    if (keep_)
-        return;
     if (sweep_)
         sweep_(path_);
     removeTree(path_);

@@ -14,7 +14,7 @@ public:
     // whose owner is gone: `sweep(dir)` first (e.g. kill its QEMUs), then removal.
     RunDir(const std::filesystem::path& base,
            std::function<void(const std::filesystem::path&)> sweep);
-    ~RunDir();  // sweeps and removes the directory unless keep() was called
+    ~RunDir();  // sweeps and removes the directory
 
     // The process-wide run dir under defaultBase(), made on first use and swept
     // and removed at exit or on a fatal signal. (libvirt's embedded driver can
@@ -24,7 +24,6 @@ public:
     RunDir& operator=(const RunDir&) = delete;
 
     const std::filesystem::path& path() const { return path_; }
-    void keep() { keep_ = true; }
 
     // The default base: $KLP_HARNESS_RUNDIR, else /tmp/klp-harness.
     static std::filesystem::path defaultBase();
@@ -32,7 +31,6 @@ public:
 private:
     std::filesystem::path path_;
     std::function<void(const std::filesystem::path&)> sweep_;
-    bool keep_ = false;
 };
 
 }  // namespace klp
