@@ -4,21 +4,13 @@
 
 #include <filesystem>
 
+#include "temp_dir.h"
 #include "util/files.h"
 
 using namespace klp;
 namespace fs = std::filesystem;
 
-namespace {
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/klp-unit-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
-}  // namespace
+using test::TempDir;
 
 TEST(Cache, BuildsOnceThenHits) {
     TempDir t;

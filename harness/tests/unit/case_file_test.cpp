@@ -6,6 +6,7 @@
 #include "cases/case_file.h"
 #include "cases/verbs.h"
 #include "util/error.h"
+#include "temp_dir.h"
 #include "util/files.h"
 
 using namespace klp;
@@ -13,12 +14,8 @@ namespace fs = std::filesystem;
 
 namespace {
 struct CaseDir {
-    fs::path dir;
-    CaseDir() {
-        char tmpl[] = "/tmp/klp-unit-XXXXXX";
-        dir = mkdtemp(tmpl);
-    }
-    ~CaseDir() { fs::remove_all(dir); }
+    test::TempDir tmp;
+    const fs::path& dir = tmp.path;
     fs::path write(const std::string& name, const std::string& text) {
         writeFile(dir / name, text);
         return dir / name;

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "temp_dir.h"
 #include "util/files.h"
 #include "util/process.h"
 
@@ -24,8 +25,8 @@ TEST(Cpio, HeaderIsNewcAndAligned) {
 TEST(Cpio, GnuCpioExtractsIt) {
     if (findOnPath("cpio").empty())
         GTEST_SKIP() << "cpio not installed";
-    char tmpl[] = "/tmp/klp-unit-XXXXXX";
-    fs::path dir = mkdtemp(tmpl);
+    test::TempDir tmp;
+    const fs::path& dir = tmp.path;
     image::CpioWriter w;
     w.addDirectory("root", 0700);
     w.addDirectory("root/.ssh", 0700);
@@ -42,5 +43,4 @@ TEST(Cpio, GnuCpioExtractsIt) {
     ASSERT_EQ(stat((dir / "x/root").c_str(), &st), 0);
     EXPECT_TRUE(S_ISDIR(st.st_mode));
     EXPECT_EQ(st.st_mode & 0777, 0700u);
-    fs::remove_all(dir);
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "temp_dir.h"
 #include "util/error.h"
 
 using namespace klp;
@@ -31,12 +32,8 @@ TEST(Kernels, KnownNamesIncludeBothDebianKernels) {
 
 class KernelErrors : public ::testing::Test {
 protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/klp-unit-XXXXXX";
-        dir = mkdtemp(tmpl);
-    }
-    void TearDown() override { fs::remove_all(dir); }
-    fs::path dir;
+    test::TempDir tmp;
+    const fs::path& dir = tmp.path;
 };
 
 TEST_F(KernelErrors, UnknownNameListsKnownOnes) {
