@@ -96,7 +96,7 @@ CaseResult runCase(const Case& c, testbed::Testbed& bed, const image::KernelImag
                 continue;
             }
             const Verb* verb = findVerb(s.verb);
-            StepContext ctx{guest->ssh(), kernel.release,
+            StepContext ctx{guest->ssh(),
                             std::chrono::seconds(std::stoi(s.opt("timeout", std::to_string(verb->defaultTimeout))))};
             size_t before = lines.size();
             StepOutcome o = verb->run(s, ctx);

@@ -13,7 +13,6 @@ namespace klp::cases {
 
 struct StepContext {
     guest::SshSession& ssh;
-    std::string kernelRelease;
     std::chrono::seconds timeout;  // the step's timeout (option `timeout`, else the verb's default)
 };
 

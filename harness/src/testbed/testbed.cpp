@@ -39,9 +39,8 @@ std::string tail(const fs::path& file, size_t n) {
 }
 }  // namespace
 
-Guest::Guest(std::unique_ptr<vm::Instance> vm, fs::path dir, fs::path key)
+Guest::Guest(std::unique_ptr<vm::Instance> vm, fs::path key)
     : vm_(std::move(vm)),
-      dir_(std::move(dir)),
       key_(std::move(key)),
       destroyOnSignal_([inst = vm_.get()] { inst->destroy(); }) {}
 
@@ -139,7 +138,7 @@ std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std
         backend_ = vm::libvirt::open(opts_.uri, runDir_->path() / "libvirt");
     progress("booting " + kernel.name + " (" + kernel.arch + ")");
     const auto start = Clock::now();
-    auto guest = std::make_unique<Guest>(backend_->start(spec), dir, key_.privateKey);
+    auto guest = std::make_unique<Guest>(backend_->start(spec), key_.privateKey);
     guest->ssh_ = guest::SshSession::connect(dir / "ssh.sock", key_.privateKey, opts_.bootTimeout,
                                              [g = guest.get()] { g->checkAlive(); });
     progress("guest ready (SSH), " + seconds(Clock::now() - start) + " after the VM started");

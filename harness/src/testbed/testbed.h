@@ -28,12 +28,11 @@ struct Options {
 
 class Guest {
 public:
-    Guest(std::unique_ptr<vm::Instance> vm, std::filesystem::path dir, std::filesystem::path key);
+    Guest(std::unique_ptr<vm::Instance> vm, std::filesystem::path key);
     ~Guest();  // destroys the VM
 
     guest::SshSession& ssh() { return *ssh_; }
     vm::Instance& vm() { return *vm_; }
-    const std::filesystem::path& dir() const { return dir_; }
     std::filesystem::path consoleLog() const { return vm_->spec().consoleLog; }
 
     // A shell line that reaches this guest with plain OpenSSH, through its own
@@ -47,7 +46,6 @@ private:
     friend class Testbed;
     std::unique_ptr<vm::Instance> vm_;
     std::unique_ptr<guest::SshSession> ssh_;
-    std::filesystem::path dir_;
     std::filesystem::path key_;
     CleanupGuard destroyOnSignal_;
 };
