@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs what klp-harness needs to build, boot x86_64 guests and run its tests,
-# from Debian 12's own repositories. Idempotent: installs only what is missing.
+# Installs what klp-harness needs to build, boot x86_64 and ppc64le guests and run
+# its tests, from Debian 12's own repositories. Idempotent: installs only what is
+# missing. ppc64le guests need our own kernels (images/own-kernel.sh: a cross gcc
+# and the kernel's build tools) and ppc64el userland packages (the foreign arch
+# is added to apt so `apt-get download pkg:ppc64el` works; nothing of it is installed).
 set -euo pipefail
 
 build_pkgs=(cmake g++ make pkg-config libvirt-dev libssh-dev libpugixml-dev libgtest-dev
@@ -12,24 +15,35 @@ run_pkgs=(qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon-system
           kmod binutils procps libelf1 libxml2-utils)
 # libelf1: the extracted kernel headers' objtool links it (they are not installed,
 # so their dependencies are ours to provide).
+kernel_pkgs=(bc bison flex libelf-dev libssl-dev
+             gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross qemu-system-ppc)
+foreign_arch=ppc64el
 
 need=()
-for p in "${build_pkgs[@]}" "${run_pkgs[@]}"; do
+for p in "${build_pkgs[@]}" "${run_pkgs[@]}" "${kernel_pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
-# Kernel names resolve through apt-cache: the package lists must be there.
-lists_ok() { [ -n "$(apt-cache pkgnames linux-image-6.1.0- 2>/dev/null | head -n1)" ]; }
-if [ ${#need[@]} -eq 0 ]; then
-    if ! lists_ok && [ "$(id -u)" -eq 0 ]; then apt-get update -q; fi
+# Kernel names and guest packages resolve through apt-cache: the lists for both
+# arches must be there.
+lists_ok() {
+    [ -n "$(apt-cache pkgnames linux-image-6.1.0- 2>/dev/null | head -n1)" ] &&
+        apt-cache show --no-all-versions "busybox-static:$foreign_arch" >/dev/null 2>&1
+}
+arch_ok() { dpkg --print-foreign-architectures | grep -qx "$foreign_arch"; }
+if [ ${#need[@]} -eq 0 ] && arch_ok && lists_ok; then
     echo "install-deps: everything is installed"
     exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-    echo "install-deps: missing packages: ${need[*]} (run as root or install them with apt-get)" >&2
+    echo "install-deps: missing packages: ${need[*]}; or $foreign_arch not added to dpkg (run as root)" >&2
     exit 1
 fi
-echo "install-deps: installing ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
+arch_ok || dpkg --add-architecture "$foreign_arch"
+# A mirror mid-sync can fail one index; what we need is checked right after.
+apt-get update -q || echo "install-deps: apt-get update reported errors; going on" >&2
+lists_ok || { echo "install-deps: apt has no $foreign_arch package lists after apt-get update" >&2; exit 1; }
+[ ${#need[@]} -gt 0 ] || { echo "install-deps: everything is installed"; exit 0; }
+echo "install-deps: installing ${need[*]}"
 # Recommends would pull a running libvirtd, dnsmasq, etc.: not wanted.
 apt-get install -y -q --no-install-recommends "${need[@]}"

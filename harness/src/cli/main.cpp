@@ -127,7 +127,7 @@ int cmdExec(const GuestArgs& a, const std::vector<std::string>& pushes,
 
 int cmdKernels() {
     for (const auto& k : image::namedKernels())
-        std::printf("%-14s %-8s %s\n", k.name.c_str(), k.arch.c_str(), k.description.c_str());
+        std::printf("%-12s %-16s %s\n", k.name.c_str(), k.arch.c_str(), k.description.c_str());
     return 0;
 }
 
@@ -167,14 +167,23 @@ static int run(int argc, char** argv) {
 
     cli::RunArgs runArgs;
     auto* runCmd = app.add_subcommand("run", "Run case files (or folders of them), each in a fresh guest; one verdict line per case");
-    runCmd->add_option("--arch", runArgs.arch, "Guest architecture")->capture_default_str();
-    runCmd->add_option("--kernel", runArgs.kernels, "Kernel name or path (repeatable)")->required();
+    runCmd->add_option("--arch", runArgs.arches, "Guest architecture (repeatable; default x86_64)");
+    runCmd->add_option("--kernel", runArgs.kernels,
+                       "Kernel name or path, for every --arch; ARCH:NAME for one arch only (repeatable)")
+        ->required();
     runCmd->add_option("--cache-dir", runArgs.cacheDir, "Cache dir (default ~/.cache/klp-harness)");
     runCmd->add_option("--uri", runArgs.uri, "libvirt URI (default: embedded driver)");
     runCmd->add_option("--out", runArgs.out, "Where logs go (default klp-results/<date>)");
     runCmd->add_option("--cpus", runArgs.cpus, "vCPUs per guest")->capture_default_str()->check(CLI::Range(1, 64));
     runCmd->add_option("--memory", runArgs.memory, "Guest memory in MiB")->capture_default_str();
     runCmd->add_option("paths", runArgs.paths, "Case files or folders")->required();
+
+    std::vector<std::string> prepArches, prepKernels;
+    std::string prepCache;
+    auto* prepCmd = app.add_subcommand("prepare", "Fetch or build kernels, our modules and the guest userland into the cache; boot nothing");
+    prepCmd->add_option("--arch", prepArches, "Guest architecture (repeatable; default x86_64)");
+    prepCmd->add_option("--kernel", prepKernels, "Kernel name or path; ARCH:NAME for one arch only (repeatable)")->required();
+    prepCmd->add_option("--cache-dir", prepCache, "Cache dir (default ~/.cache/klp-harness)");
 
     std::string reportDir;
     auto* reportCmd = app.add_subcommand("report", "Re-render results.ktap, junit.xml and report.html from a run's results.json");
@@ -223,6 +232,8 @@ static int run(int argc, char** argv) {
             return cmdKernels();
         if (*runCmd)
             return cli::runCases(runArgs);
+        if (*prepCmd)
+            return cli::prepare(cli::runTargets(prepArches, prepKernels), prepCache);
         if (*reportCmd)
             return cli::renderReports(reportDir);
         if (*diffCmd)

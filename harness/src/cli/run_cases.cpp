@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <set>
+#include <algorithm>
 
 #include "cases/case_file.h"
 #include "cases/runner.h"
@@ -38,8 +40,41 @@ std::string indent(const std::string& text) {
 }
 }  // namespace
 
+std::vector<Target> runTargets(const std::vector<std::string>& arches, const std::vector<std::string>& kernels) {
+    std::vector<std::string> all = arches.empty() ? std::vector<std::string>{"x86_64"} : arches;
+    for (const auto& a : all)
+        vm::archProfile(a);  // unknown arch: fail before any work
+    std::vector<Target> out;
+    auto known = vm::knownArches();
+    for (const auto& k : kernels) {
+        auto colon = k.find(':');
+        if (colon != std::string::npos && std::find(known.begin(), known.end(), k.substr(0, colon)) != known.end()) {
+            out.push_back({k.substr(0, colon), k.substr(colon + 1)});
+            continue;
+        }
+        for (const auto& a : all)
+            out.push_back({a, k});
+    }
+    return out;
+}
+
+int prepare(const std::vector<Target>& targets, const std::string& cacheDir) {
+    testbed::Options o;
+    o.cacheDir = cacheDir;
+    testbed::Testbed bed(o);
+    for (const auto& t : targets) {
+        auto kernel = bed.kernel(t.kernel, t.arch);
+        auto modules = bed.modules(kernel);
+        auto userland = bed.userland(t.arch);
+        std::printf("%s %s: %s (%s)\n  kernel   %s\n  modules  %s (%zu)\n  userland %s\n", t.arch.c_str(),
+                    kernel.name.c_str(), kernel.release.c_str(), kernel.version.c_str(), kernel.kernel.c_str(),
+                    modules.dir.c_str(), modules.modules.size(), userland.c_str());
+    }
+    return 0;
+}
+
 int runCases(const RunArgs& a) {
-    vm::archProfile(a.arch);
+    auto targets = runTargets(a.arches, a.kernels);
     auto cases = cases::loadCases(a.paths);  // bad case files fail here, before any boot
     if (cases.empty()) {
         std::fprintf(stderr, "klp-harness: no case files (*.yaml) in the paths given\n");
@@ -55,11 +90,13 @@ int runCases(const RunArgs& a) {
     testbed::Testbed bed(o);
     report::ResultsFile results(out, report::runMetadata(bed.describeBackend()));
     int pass = 0, fail = 0, skip = 0, miss = 0;
-    for (const auto& kname : a.kernels) {
-        auto kernel = bed.kernel(kname, a.arch);
+    std::set<std::string> arches;
+    for (const auto& t : targets) {
+        arches.insert(t.arch);
+        auto kernel = bed.kernel(t.kernel, t.arch);
         auto modules = bed.modules(kernel);
         results.addKernel(kernel);
-        progress("running " + std::to_string(cases.size()) + " cases on " + kernel.name + " (" + a.arch +
+        progress("running " + std::to_string(cases.size()) + " cases on " + kernel.name + " (" + t.arch +
                  "), logs in " + out.string());
         for (size_t i = 0; i < cases.size(); i++) {
             bool quiet = isQuiet();
@@ -67,8 +104,8 @@ int runCases(const RunArgs& a) {
             auto r = cases::runCase(cases[i], bed, kernel, modules, out);
             setQuiet(quiet);
             results.add(report::caseJson(cases[i], r, out));
-            std::printf("%-5s %-44s %-12s %6.1f s\n", cases::verdictName(r.verdict), r.name.c_str(),
-                        kernel.name.c_str(), r.seconds);
+            std::printf("%-5s %-44s %-20s %6.1f s\n", cases::verdictName(r.verdict), r.name.c_str(),
+                        (t.arch + "/" + kernel.name).c_str(), r.seconds);
             if (r.verdict == cases::Verdict::Pass) {
                 pass++;
             } else if (r.verdict == cases::Verdict::Skip) {
@@ -88,6 +125,8 @@ int runCases(const RunArgs& a) {
     }
     results.finish();
     report::renderAll(results.doc(), out);
+    if (arches.size() > 1)
+        std::printf("\n%s\n", report::crossArchView(results.doc()).c_str());
     std::printf("%d passed, %d failed, %d skipped\n", pass, fail + miss, skip);
     std::printf("reports: %s/{results.json,results.ktap,junit.xml,report.html}\n", out.c_str());
     // 1: the kernel misbehaved (FAIL/ERROR); 2: the harness could not run a case.
@@ -98,6 +137,9 @@ int renderReports(const std::string& dir) {
     auto doc = report::readResults(dir);
     fs::path d = fs::is_directory(dir) ? fs::path(dir) : fs::path(dir).parent_path();
     report::renderAll(doc, d);
+    std::string cross = report::crossArchView(doc);
+    if (!cross.empty())
+        std::printf("%s\n", cross.c_str());
     std::printf("%s/{results.ktap,junit.xml,report.html} rendered from results.json\n", d.c_str());
     return 0;
 }

@@ -6,8 +6,8 @@
 namespace klp::cli {
 
 struct RunArgs {
-    std::string arch = "x86_64";
-    std::vector<std::string> kernels;
+    std::vector<std::string> arches;   // empty: x86_64
+    std::vector<std::string> kernels;  // NAME (for every arch) or ARCH:NAME
     std::vector<std::string> paths;
     std::string cacheDir;
     std::string uri;
@@ -16,8 +16,19 @@ struct RunArgs {
     int memory = 512;
 };
 
+// One (arch, kernel) pair of a run.
+struct Target {
+    std::string arch, kernel;
+};
+// The targets of `--arch`s and `--kernel`s: "ARCH:NAME" is that arch only, a plain
+// NAME runs on every --arch (default x86_64). Throws UsageError for an unknown arch.
+std::vector<Target> runTargets(const std::vector<std::string>& arches, const std::vector<std::string>& kernels);
+
 // Exit code: 0 all PASS/SKIP, 1 any FAIL/ERROR, 2 a MISS or the harness failed.
 int runCases(const RunArgs& args);
+// `prepare`: fetches or builds the kernel, our modules and the guest userland
+// into the cache, boots nothing. Prints what it prepared.
+int prepare(const std::vector<Target>& targets, const std::string& cacheDir);
 int listCases(const std::vector<std::string>& paths, bool verbs);
 // `report DIR`: re-renders results.ktap, junit.xml and report.html from results.json.
 int renderReports(const std::string& dir);

@@ -35,9 +35,16 @@ fs::path baseUserland(const std::string& debArch, const std::string& cc, Cache& 
         args.push_back(p + ":" + debArch);
     auto show = aptCache(args, cache);
     std::istringstream lines(show);
-    for (std::string l; std::getline(lines, l);)
+    size_t found = 0;
+    for (std::string l; std::getline(lines, l);) {
         if (l.rfind("Package: ", 0) == 0 || l.rfind("Version: ", 0) == 0)
             key.add("pkg", l);
+        found += l.rfind("Package: ", 0) == 0;
+    }
+    if (found + 2 < args.size())  // args: "show", "--no-all-versions", then the packages
+        throw UsageError("apt knows no " + debArch + " packages for the guest userland: run "
+                         "`dpkg --add-architecture " + debArch + " && apt-get update` "
+                         "(or scripts/install-deps.sh)");
     fs::path entry = cache.get("userland", debArch, key.hex(), [&](const fs::path& dir) {
         requireTool("apt-get", "apt");
         requireTool("readelf", "binutils");

@@ -1,6 +1,7 @@
 #include "image/kernels.h"
 
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -63,10 +64,28 @@ std::vector<std::string> dependsNames(const std::string& depends) {
     return names;
 }
 
+// Our own builds from Debian's linux-source-X.Y (images/own-kernel.sh), for any
+// arch the recipe knows: Debian's ppc64el kernel has no livepatch (FACTS.md).
+struct OwnKernel {
+    std::string name;
+    std::string sourcePackage;
+};
+const std::vector<OwnKernel> ownKernels = {
+    {"own-6.1", "linux-source-6.1"},
+    {"own-6.12", "linux-source-6.12"},
+};
+const char* ownArches = "ppc64le, x86_64";
+
 std::string knownList() {
     std::string s;
-    for (const auto& k : debianKernels)
-        s += (s.empty() ? "" : ", ") + k.named.name + " (" + k.named.arch + ")";
+    for (const auto& k : namedKernels())
+        s += (s.empty() ? "" : ", ") + k.name + " (" + k.arch + ")";
+    return s;
+}
+
+std::string trimmed(std::string s) {
+    while (!s.empty() && isspace(static_cast<unsigned char>(s.back())))
+        s.pop_back();
     return s;
 }
 
@@ -111,9 +130,7 @@ KernelImage fetchDebian(const DebianKernel& dk, Cache& cache) {
     KernelImage k;
     k.name = dk.named.name;
     k.arch = dk.named.arch;
-    k.release = readFile(entry / "release");
-    while (!k.release.empty() && isspace(static_cast<unsigned char>(k.release.back())))
-        k.release.pop_back();
+    k.release = trimmed(readFile(entry / "release"));
     k.kernel = entry / "root" / "boot" / ("vmlinuz-" + k.release);
     k.modulesCpio = entry / "kmods.cpio.gz";
     k.headersDir = entry / "root" / "usr" / "src" / ("linux-headers-" + k.release);
@@ -121,7 +138,61 @@ KernelImage fetchDebian(const DebianKernel& dk, Cache& cache) {
     return k;
 }
 
-// A user's kernel: a bootable image file, or a build tree holding one.
+KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, const Toolchain& tc, Cache& cache) {
+    auto info = aptShow({ok.sourcePackage}, cache);
+    if (!info.count(ok.sourcePackage))
+        throw HarnessError("apt-cache knows no " + ok.sourcePackage + "; run apt-get update");
+    const std::string version = info[ok.sourcePackage]["Version"];
+    const std::string cc = tc.crossCompile + "gcc";
+    const std::string ccPackage = tc.crossCompile.empty() ? "gcc" : "gcc-" + tc.crossCompile.substr(0, tc.crossCompile.size() - 1);
+    requireTool(cc, ccPackage);
+    fs::path images = projectDir() / "images";
+    fs::path recipe = images / "own-kernel.sh";
+    // The .config is a function of the source, the fragments and the compiler
+    // (Kconfig probes it), so these make the key without configuring anything.
+    KeyHasher key;
+    key.add("source", ok.sourcePackage + " " + version).add("arch", arch).addFile("recipe", recipe);
+    for (const auto* frag : {"livepatch", "slim"})
+        key.addFile(frag, images / "config" / (std::string(frag) + ".config"));
+    key.addFile("arch-config", images / "config" / (arch + ".config"));
+    key.add("cc", runChecked({cc, "--version"}).substr(0, 120));
+    const std::string label = ok.name + "-" + arch + "_" + version;
+    fs::path entry = cache.get("kernels", label, key.hex(), [&](const fs::path& dir) {
+        for (const auto& [tool, pkg] : std::vector<std::pair<std::string, std::string>>{
+                 {"make", "make"}, {"flex", "flex"}, {"bison", "bison"}, {"bc", "bc"},
+                 {"dpkg-deb", "dpkg"}, {"xz", "xz-utils"}, {"cpio", "cpio"}})
+            requireTool(tool, pkg);
+        progress("building kernel " + ok.name + " for " + arch + " from " + ok.sourcePackage + " " + version +
+                 " (about 15 min on 2 cores; cached afterwards)");
+        fs::path log = cache.dir() / "logs" / (ok.name + "-" + arch + ".log");
+        fs::create_directories(log.parent_path());
+        fs::remove(log);
+        std::vector<std::string> argv = {recipe.string(), dir.string(), arch, ok.sourcePackage};
+        if (!tc.crossCompile.empty())
+            argv.push_back(tc.crossCompile);
+        runChecked(argv, log, [](std::string_view line) { progress(line); });
+    });
+    KernelImage k;
+    k.name = ok.name;
+    k.arch = arch;
+    k.release = trimmed(readFile(entry / "release"));
+    k.kernel = entry / "boot" / (arch == "x86_64" ? "bzImage" : "vmlinux");
+    k.modulesCpio = entry / "kmods.cpio.gz";
+    k.headersDir = entry / "build";
+    k.version = ok.sourcePackage + " " + version;
+    return k;
+}
+
+void requireImageFor(const fs::path& image, const std::string& arch) {
+    std::string found = kernelImageArch(image);
+    if (found.empty())
+        throw UsageError("--kernel " + image.string() + ": not a kernel image (neither ELF nor bzImage)");
+    if (found != arch)
+        throw UsageError("--kernel " + image.string() + ": a " + found + " kernel, not " + arch);
+}
+
+// A user's kernel: a bootable image file, or a build tree holding one (then
+// modules build against that tree).
 KernelImage fromPath(const fs::path& path, const std::string& arch) {
     if (!fs::exists(path))
         throw UsageError("--kernel " + path.string() + ": no such file or directory");
@@ -129,22 +200,20 @@ KernelImage fromPath(const fs::path& path, const std::string& arch) {
     k.name = path.string();
     k.arch = arch;
     if (fs::is_directory(path)) {
-        for (const char* rel : {"arch/x86/boot/bzImage", "vmlinux"})
-            if (fs::exists(path / rel)) {
-                k.kernel = path / rel;
-                break;
-            }
-        if (k.kernel.empty())
-            throw UsageError("--kernel " + path.string() +
-                             ": a build tree without arch/x86/boot/bzImage or vmlinux");
+        // What QEMU boots directly: bzImage on x86_64, the ELF vmlinux on ppc64le.
+        const char* image = arch == "x86_64" ? "arch/x86/boot/bzImage" : "vmlinux";
+        if (!fs::exists(path / image))
+            throw UsageError("--kernel " + path.string() + ": a build tree without " + image);
+        k.kernel = path / image;
+        if (!fs::exists(path / "Makefile") || !fs::exists(path / ".config"))
+            throw UsageError("--kernel " + path.string() + ": not a kernel build tree (no Makefile or .config)");
         k.headersDir = path;
         if (fs::exists(path / "include/config/kernel.release"))
-            k.release = readFile(path / "include/config/kernel.release");
-        while (!k.release.empty() && isspace(static_cast<unsigned char>(k.release.back())))
-            k.release.pop_back();
+            k.release = trimmed(readFile(path / "include/config/kernel.release"));
     } else {
         k.kernel = path;
     }
+    requireImageFor(k.kernel, arch);
     k.version = sha256File(k.kernel).substr(0, 12);
     return k;
 }
@@ -155,7 +224,29 @@ std::vector<NamedKernel> namedKernels() {
     std::vector<NamedKernel> out;
     for (const auto& k : debianKernels)
         out.push_back(k.named);
+    for (const auto& k : ownKernels)
+        out.push_back({k.name, ownArches, "built from Debian's " + k.sourcePackage + " (images/own-kernel.sh)"});
     return out;
+}
+
+std::string kernelImageArch(const fs::path& image) {
+    std::ifstream in(image, std::ios::binary);
+    unsigned char h[0x210] = {};
+    in.read(reinterpret_cast<char*>(h), sizeof h);
+    const auto got = in.gcount();
+    if (got >= 20 && h[0] == 0x7f && h[1] == 'E' && h[2] == 'L' && h[3] == 'F') {
+        const bool little = h[5] == 1;
+        const unsigned machine = little ? h[18] | h[19] << 8 : h[19] | h[18] << 8;
+        if (machine == 62)  // EM_X86_64
+            return "x86_64";
+        if (machine == 21)  // EM_PPC64
+            return little ? "ppc64le" : "ppc64";
+        return "elf-machine-" + std::to_string(machine);
+    }
+    // The x86 boot protocol's "HdrS" magic at 0x202.
+    if (got >= 0x206 && std::memcmp(h + 0x202, "HdrS", 4) == 0)
+        return "x86_64";
+    return "";
 }
 
 std::string newestMatching(const std::vector<std::string>& candidates, const std::string& pattern) {
@@ -167,7 +258,11 @@ std::string newestMatching(const std::vector<std::string>& candidates, const std
     return best;
 }
 
-KernelImage resolveKernel(const std::string& nameOrPath, const std::string& arch, Cache& cache) {
+KernelImage resolveKernel(const std::string& nameOrPath, const std::string& arch, const Toolchain& tc,
+                          Cache& cache) {
+    for (const auto& ok : ownKernels)
+        if (ok.name == nameOrPath)
+            return buildOwn(ok, arch, tc, cache);
     for (const auto& dk : debianKernels) {
         if (dk.named.name != nameOrPath)
             continue;

@@ -18,6 +18,12 @@ struct KernelImage {
     std::string version;               // package version or content key, for reports
 };
 
+// How to build for the guest's arch with kbuild.
+struct Toolchain {
+    std::string kbuildArch;    // ARCH= ("x86", "powerpc")
+    std::string crossCompile;  // CROSS_COMPILE= ("" native)
+};
+
 struct NamedKernel {
     std::string name;
     std::string arch;
@@ -27,10 +33,16 @@ struct NamedKernel {
 // Every kernel name `--kernel` accepts.
 std::vector<NamedKernel> namedKernels();
 
-// Resolves `nameOrPath` for `arch`: a known name (fetched into the cache on first
-// use; a second call costs an apt-cache query and a stat) or an existing path.
-// Throws UsageError for an unknown name (listing the known ones) or a missing path.
-KernelImage resolveKernel(const std::string& nameOrPath, const std::string& arch, Cache& cache);
+// Resolves `nameOrPath` for `arch`: a known name (fetched or built into the cache
+// on first use; a later call costs an apt-cache query and a stat) or an existing
+// path. `tc` builds the own-* kernels. Throws UsageError for an unknown name
+// (listing the known ones), a missing path or an image for another arch.
+KernelImage resolveKernel(const std::string& nameOrPath, const std::string& arch, const Toolchain& tc,
+                          Cache& cache);
+
+// The arch a kernel image file is for ("x86_64", "ppc64le"), from its ELF or
+// bzImage header; empty when it is neither. Exposed for tests.
+std::string kernelImageArch(const std::filesystem::path& image);
 
 // Picks the newest of `candidates` matching `pattern` (version-aware). Exposed for tests.
 std::string newestMatching(const std::vector<std::string>& candidates, const std::string& pattern);

@@ -16,11 +16,6 @@ struct ModuleSet {
     std::vector<std::filesystem::path> modules; // sorted by name
 };
 
-struct Toolchain {
-    std::string kbuildArch;    // ARCH= ("x86", "powerpc")
-    std::string crossCompile;  // CROSS_COMPILE= ("" native)
-};
-
 // Builds every module of guest/modules for `kernel`. A failure throws
 // HarnessError naming the module and quoting the compiler's error lines.
 ModuleSet buildModules(const KernelImage& kernel, const Toolchain& tc, Cache& cache);

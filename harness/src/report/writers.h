@@ -23,6 +23,10 @@ void renderAll(const Json& doc, const std::filesystem::path& dir);
 // more than `ratio` (0.5 = 50 %) and `minSeconds`; one line each.
 std::string diffRuns(const Json& oldDoc, const Json& newDoc, double ratio, double minSeconds);
 
+// For a run over two or more arches: per case the verdicts side by side, and the
+// steps whose outcome differed between the groups ("" for a single-arch run).
+std::string crossArchView(const Json& doc);
+
 // The group a result belongs to: "x86_64/debian-6.1".
 std::string groupOf(const Json& result);
 

@@ -92,8 +92,8 @@ Testbed::~Testbed() {
 }
 
 image::KernelImage Testbed::kernel(const std::string& nameOrPath, const std::string& arch) {
-    vm::archProfile(arch);  // validates the arch name
-    return image::resolveKernel(nameOrPath, arch, cache_);
+    const vm::ArchProfile& profile = vm::archProfile(arch);  // validates the arch name
+    return image::resolveKernel(nameOrPath, arch, {profile.kbuildArch, profile.crossCompile}, cache_);
 }
 
 image::ModuleSet Testbed::modules(const image::KernelImage& kernel) {
@@ -101,11 +101,15 @@ image::ModuleSet Testbed::modules(const image::KernelImage& kernel) {
     return image::buildModules(kernel, {arch.kbuildArch, arch.crossCompile}, cache_);
 }
 
+fs::path Testbed::userland(const std::string& archName) {
+    const vm::ArchProfile& arch = vm::archProfile(archName);
+    return image::baseUserland(arch.debArch, arch.crossCompile + "gcc", cache_);
+}
+
 std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std::string& extraCmdline,
                                      const image::ModuleSet* modules) {
     const vm::ArchProfile& arch = vm::archProfile(kernel.arch);
-    std::string cc = arch.crossCompile.empty() ? "gcc" : arch.crossCompile + "gcc";
-    fs::path userland = image::baseUserland(arch.debArch, cc, cache_);
+    fs::path userland = this->userland(kernel.arch);
 
     static std::atomic<int> guests{0};  // domain names are per process (one libvirt root)
     std::string name = "klp" + std::to_string(guests++);

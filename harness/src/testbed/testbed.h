@@ -66,6 +66,9 @@ public:
     // Builds (or finds cached) our guest modules for `kernel`.
     image::ModuleSet modules(const image::KernelImage& kernel);
 
+    // Builds (or finds cached) the base guest initramfs for `arch`.
+    std::filesystem::path userland(const std::string& arch);
+
     // Boots `kernel` and returns once SSH answers (or throws, guest destroyed).
     // `modules`' .ko files are in the guest under /lib/klp/.
     std::unique_ptr<Guest> boot(const image::KernelImage& kernel, const std::string& extraCmdline = {},

@@ -16,7 +16,8 @@ namespace klp {
 namespace fs = std::filesystem;
 
 namespace {
-ProcessResult run(const std::vector<std::string>& argv, const fs::path& stderrLog, bool merge);
+ProcessResult run(const std::vector<std::string>& argv, const fs::path& stderrLog, bool merge,
+                  const LineHandler& onLine = {});
 }
 
 ProcessResult runProcess(const std::vector<std::string>& argv, const fs::path& stderrLog) {
@@ -26,7 +27,8 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const fs::path& s
 ProcessResult runMerged(const std::vector<std::string>& argv) { return run(argv, {}, true); }
 
 namespace {
-ProcessResult run(const std::vector<std::string>& argv, const fs::path& stderrLog, bool merge) {
+ProcessResult run(const std::vector<std::string>& argv, const fs::path& stderrLog, bool merge,
+                  const LineHandler& onLine) {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0)
         throw HarnessError(std::string("pipe: ") + strerror(errno));
@@ -64,6 +66,7 @@ ProcessResult run(const std::vector<std::string>& argv, const fs::path& stderrLo
         throw HarnessError(std::string("fork: ") + strerror(errno));
     }
     ProcessResult result;
+    std::string pending;  // an incomplete last line, for onLine
     char buf[8192];
     for (;;) {
         ssize_t n = read(pipefd[0], buf, sizeof buf);
@@ -72,6 +75,12 @@ ProcessResult run(const std::vector<std::string>& argv, const fs::path& stderrLo
         if (n <= 0)
             break;
         result.output.append(buf, static_cast<size_t>(n));
+        if (!onLine)
+            continue;
+        // Hand over every complete line as soon as it arrives.
+        pending.append(buf, static_cast<size_t>(n));
+        for (size_t nl; (nl = pending.find('\n')) != std::string::npos; pending.erase(0, nl + 1))
+            onLine(std::string_view(pending).substr(0, nl));
     }
     close(pipefd[0]);
     int status = 0;
@@ -93,8 +102,9 @@ static std::string tailOf(const fs::path& file, size_t lines) {
     return out.str();
 }
 
-std::string runChecked(const std::vector<std::string>& argv, const fs::path& stderrLog) {
-    auto r = runProcess(argv, stderrLog);
+std::string runChecked(const std::vector<std::string>& argv, const fs::path& stderrLog,
+                       const LineHandler& onLine) {
+    auto r = run(argv, stderrLog, false, onLine);
     if (r.exitCode != 0) {
         std::string cmd;
         for (const auto& a : argv)

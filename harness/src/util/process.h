@@ -1,7 +1,9 @@
 // Running host programs: the only place the harness forks.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace klp {
@@ -19,10 +21,14 @@ ProcessResult runProcess(const std::vector<std::string>& argv,
 // Like runProcess, with stderr merged into the output (compiler logs read in order).
 ProcessResult runMerged(const std::vector<std::string>& argv);
 
+// Called with each line of a child's stdout as it arrives (without the newline).
+using LineHandler = std::function<void(std::string_view line)>;
+
 // Like runProcess but throws HarnessError naming the command (and the tail of
-// stderrLog) when it exits non-zero.
+// stderrLog) when it exits non-zero. `onLine`, when given, sees stdout line by
+// line while the command runs (progress of long recipes).
 std::string runChecked(const std::vector<std::string>& argv,
-                       const std::filesystem::path& stderrLog = {});
+                       const std::filesystem::path& stderrLog = {}, const LineHandler& onLine = {});
 
 // Full path of `program` on PATH, or empty.
 std::filesystem::path findOnPath(const std::string& program);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "temp_dir.h"
 #include "util/error.h"
 
@@ -28,18 +30,22 @@ TEST(Kernels, KnownNamesIncludeBothDebianKernels) {
         names.push_back(k.name);
     EXPECT_NE(std::find(names.begin(), names.end(), "debian-6.1"), names.end());
     EXPECT_NE(std::find(names.begin(), names.end(), "debian-6.12"), names.end());
+    EXPECT_NE(std::find(names.begin(), names.end(), "own-6.1"), names.end());
+    EXPECT_NE(std::find(names.begin(), names.end(), "own-6.12"), names.end());
 }
 
 class KernelErrors : public ::testing::Test {
 protected:
     test::TempDir tmp;
     const fs::path& dir = tmp.path;
+    const image::Toolchain x86{"x86", ""};
+    const image::Toolchain ppc{"powerpc", "powerpc64le-linux-gnu-"};
 };
 
 TEST_F(KernelErrors, UnknownNameListsKnownOnes) {
     image::Cache cache(dir);
     try {
-        image::resolveKernel("debian-5.10", "x86_64", cache);
+        image::resolveKernel("debian-5.10", "x86_64", x86, cache);
         FAIL();
     } catch (const UsageError& e) {
         std::string msg = e.what();
@@ -52,7 +58,7 @@ TEST_F(KernelErrors, UnknownNameListsKnownOnes) {
 TEST_F(KernelErrors, MissingPathIsNamed) {
     image::Cache cache(dir);
     try {
-        image::resolveKernel("/no/such/bzImage", "x86_64", cache);
+        image::resolveKernel("/no/such/bzImage", "x86_64", x86, cache);
         FAIL();
     } catch (const UsageError& e) {
         EXPECT_NE(std::string(e.what()).find("/no/such/bzImage"), std::string::npos) << e.what();
@@ -61,13 +67,46 @@ TEST_F(KernelErrors, MissingPathIsNamed) {
 
 TEST_F(KernelErrors, WrongArchForName) {
     image::Cache cache(dir);
-    EXPECT_THROW(image::resolveKernel("debian-6.1", "ppc64le", cache), UsageError);
+    EXPECT_THROW(image::resolveKernel("debian-6.1", "ppc64le", ppc, cache), UsageError);
 }
 
 TEST_F(KernelErrors, BuildTreeWithoutImageIsRefused) {
     image::Cache cache(dir);
     fs::create_directories(dir / "tree");
-    EXPECT_THROW(image::resolveKernel((dir / "tree").string(), "x86_64", cache), UsageError);
+    EXPECT_THROW(image::resolveKernel((dir / "tree").string(), "x86_64", x86, cache), UsageError);
+}
+
+// A header of `size` bytes with `bytes` written at `offset`.
+static void writeHeader(const fs::path& p, size_t offset, const std::string& bytes, size_t size = 0x400) {
+    std::string h(size, '\0');
+    h.replace(offset, bytes.size(), bytes);
+    std::ofstream(p, std::ios::binary) << h;
+}
+
+TEST_F(KernelErrors, ImageArchComesFromItsHeader) {
+    // ELF64, little endian, e_machine 21 (EM_PPC64) at offset 18.
+    writeHeader(dir / "ppc", 0, std::string("\x7f" "ELF\x02\x01\x01", 7) + std::string(11, '\0') + "\x15");
+    // ELF64, little endian, e_machine 62 (EM_X86_64).
+    writeHeader(dir / "x86elf", 0, std::string("\x7f" "ELF\x02\x01\x01", 7) + std::string(11, '\0') + "\x3e");
+    writeHeader(dir / "bz", 0x202, "HdrS");
+    writeHeader(dir / "junk", 0, "hello");
+    EXPECT_EQ(image::kernelImageArch(dir / "ppc"), "ppc64le");
+    EXPECT_EQ(image::kernelImageArch(dir / "x86elf"), "x86_64");
+    EXPECT_EQ(image::kernelImageArch(dir / "bz"), "x86_64");
+    EXPECT_EQ(image::kernelImageArch(dir / "junk"), "");
+}
+
+TEST_F(KernelErrors, ImageForAnotherArchIsRefused) {
+    image::Cache cache(dir);
+    writeHeader(dir / "bzImage", 0x202, "HdrS");
+    try {
+        image::resolveKernel((dir / "bzImage").string(), "ppc64le", ppc, cache);
+        FAIL();
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("a x86_64 kernel, not ppc64le"), std::string::npos) << e.what();
+    }
+    writeHeader(dir / "notes.txt", 0, "not a kernel");
+    EXPECT_THROW(image::resolveKernel((dir / "notes.txt").string(), "x86_64", x86, cache), UsageError);
 }
 
 #include "image/modules.h"

@@ -143,3 +143,36 @@ TEST(Report, DiffListsVerdictChangesAndSlowCases) {
     EXPECT_NE(d.find("time     x86_64/debian-6.1 broken-expectation:"), std::string::npos) << d;
     EXPECT_EQ(report::diffRuns(a, a, 0.5, 2.0), "");
 }
+
+// The recorded x86_64 run, mirrored as a ppc64le run in which one expectation
+// of the first case failed: the view must put the verdicts side by side and
+// name that step, with both outcomes.
+TEST(Report, CrossArchViewNamesTheStepThatDiffered) {
+    report::Json d = doc();
+    EXPECT_EQ(report::crossArchView(d), "") << "one arch: no cross-arch view";
+    report::Json mirrored = d["results"];
+    for (auto& r : mirrored) {
+        r["arch"] = "ppc64le";
+        r["kernel"] = std::string(r["kernel"]) == "debian-6.1" ? "own-6.1" : "own-6.12";
+    }
+    report::Json& first = mirrored[0];
+    first["verdict"] = "FAIL";
+    first["steps"][1]["status"] = "fail";
+    first["steps"][1]["message"] = "expected 1\ngot 0";
+    for (auto& r : mirrored)
+        d["results"].push_back(r);
+
+    std::string view = report::crossArchView(d);
+    std::string name = first["case"], file = first["file"];
+    std::string step = file + ":" + std::to_string(int(first["steps"][1]["line"])) + " " +
+                       std::string(first["steps"][1]["verb"]) + " " + std::string(first["steps"][1]["arg"]);
+    EXPECT_NE(view.find("x86_64/debian-6.1"), std::string::npos) << view;
+    EXPECT_NE(view.find("ppc64le/own-6.12"), std::string::npos) << view;
+    EXPECT_TRUE(std::regex_search(view, std::regex("\\* " + name + " +PASS +\\S+ +FAIL"))) << view;
+    EXPECT_NE(view.find(step + ": pass on x86_64/debian-6.1, x86_64/debian-6.12, ppc64le/own-6.12; "
+                               "fail on ppc64le/own-6.1 (expected 1)\n"),
+              std::string::npos)
+        << view;
+    // Alike on every arch: the panic case errs everywhere, the same way.
+    EXPECT_TRUE(std::regex_search(view, std::regex("\n  panic +ERROR +ERROR +ERROR +ERROR\n"))) << view;
+}
