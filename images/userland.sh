@@ -26,6 +26,21 @@ ln -s busybox "$r/bin/sh"
 cp "$work/pkg/usr/sbin/dropbear" "$r/usr/sbin/dropbear"
 cp "$work/pkg/usr/lib/openssh/sftp-server" "$r/usr/lib/sftp-server"
 
+# A path inside the extracted packages with its symlinks followed inside them too
+# (ld.so's /lib64 link is absolute: `cp -L` would copy the host's file, or none).
+in_pkg() {
+    local p=$1 target n=0
+    while [ -L "$work/pkg$p" ] && [ $n -lt 20 ]; do
+        target=$(readlink "$work/pkg$p")
+        case $target in
+            /*) p=$target ;;
+            *)  p=$(dirname "$p")/$target ;;
+        esac
+        n=$((n + 1))
+    done
+    echo "$work/pkg$p"
+}
+
 # Copy each dynamic binary's interpreter and DT_NEEDED libraries, recursively.
 # readelf reads any arch's ELF, so this works for foreign arches too.
 libdirs=$(find "$work/pkg" -type d \( -path '*/lib/*-linux-gnu*' -o -path '*/lib64' \) | tr '\n' ' ')
@@ -37,7 +52,7 @@ copy_lib() { # soname -> first match under libdirs, copied to the same path in r
         rel=${d#"$work/pkg"}
         [ -e "$r$rel/$name" ] && return 0
         mkdir -p "$r$rel"
-        cp -L "$f" "$r$rel/$name"
+        cp "$(in_pkg "$rel/$name")" "$r$rel/$name"
         deps_of "$r$rel/$name"
         return 0
     done
@@ -54,7 +69,7 @@ for bin in "$r/usr/sbin/dropbear" "$r/usr/lib/sftp-server"; do
     interp=$(readelf -l "$bin" | sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p')
     if [ -n "$interp" ] && [ ! -e "$r$interp" ]; then
         mkdir -p "$r$(dirname "$interp")"
-        cp -L "$work/pkg$interp" "$r$interp"
+        cp "$(in_pkg "$interp")" "$r$interp"
     fi
     deps_of "$bin"
 done

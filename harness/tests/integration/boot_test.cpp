@@ -1,4 +1,4 @@
-// Boots the real Debian kernels under QEMU (TCG) through the embedded libvirt
+// Boots the real kernels (Debian's on x86_64, our own on ppc64le) under QEMU (TCG) through the embedded libvirt
 // driver and talks to them over SSH. Slow: ~15 s a guest on a warm cache.
 #include <gtest/gtest.h>
 
@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <random>
 
+#include "guest_fixture.h"
 #include "testbed/testbed.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -45,14 +46,14 @@ std::string randomText(size_t n) {
 
 }  // namespace
 
-class DebianGuest : public ::testing::TestWithParam<std::string> {};
+class Guest : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(DebianGuest, BootsRunsCommandsPushesFilesAndLeavesNoQemu) {
+TEST_P(Guest, BootsRunsCommandsPushesFilesAndLeavesNoQemu) {
     fs::path runDir;
     {
         testbed::Testbed bed(testbed::Options{});
         runDir = bed.dir();
-        auto kernel = bed.kernel(GetParam(), "x86_64");
+        auto kernel = bed.kernel(test::kernelOf(GetParam()), test::archOf(GetParam()));
         ASSERT_FALSE(kernel.release.empty());
         auto guest = bed.boot(kernel);
         ASSERT_TRUE(processMentions(runDir.string())) << "no QEMU found for " << runDir;
@@ -95,13 +96,8 @@ TEST_P(DebianGuest, BootsRunsCommandsPushesFilesAndLeavesNoQemu) {
     EXPECT_FALSE(fs::exists(runDir)) << runDir << " was not removed";
 }
 
-INSTANTIATE_TEST_SUITE_P(X86, DebianGuest, ::testing::Values("debian-6.1", "debian-6.12"),
-                         [](const auto& info) {
-                             std::string n = info.param;
-                             std::replace(n.begin(), n.end(), '.', '_');
-                             std::replace(n.begin(), n.end(), '-', '_');
-                             return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(X86, Guest, test::x86Kernels(), test::paramName);
+INSTANTIATE_TEST_SUITE_P(Ppc64le, Guest, test::ppc64leKernels(), test::paramName);
 
 // A guest that panics while booting is reported as such, quickly, and destroyed.
 TEST(GuestFailure, PanicWhileBootingIsReportedNotWaitedOut) {

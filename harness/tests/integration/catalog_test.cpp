@@ -242,4 +242,5 @@ TEST_P(Catalog, ManyUserTasks) {
     g.sh("kill " + pids);
 }
 
-INSTANTIATE_TEST_SUITE_P(X86, Catalog, ::testing::Values("debian-6.1", "debian-6.12"), test::paramName);
+INSTANTIATE_TEST_SUITE_P(X86, Catalog, test::x86Kernels(), test::paramName);
+INSTANTIATE_TEST_SUITE_P(Ppc64le, Catalog, test::ppc64leKernels(), test::paramName);

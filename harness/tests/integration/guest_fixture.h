@@ -14,14 +14,25 @@ namespace klp::test {
 
 using namespace std::chrono_literals;
 
+// A test parameter "ARCH/KERNEL" ("ppc64le/own-6.1"); a plain name is x86_64.
+inline std::string archOf(const std::string& target) {
+    auto slash = target.find('/');
+    return slash == std::string::npos ? "x86_64" : target.substr(0, slash);
+}
+inline std::string kernelOf(const std::string& target) { return target.substr(target.find('/') + 1); }
+
+// The kernels every integration test runs on, per arch.
+inline auto x86Kernels() { return ::testing::Values("x86_64/debian-6.1", "x86_64/debian-6.12"); }
+inline auto ppc64leKernels() { return ::testing::Values("ppc64le/own-6.1", "ppc64le/own-6.12"); }
+
 struct GuestFixture {
     testbed::Testbed bed{testbed::Options{}};
     image::KernelImage kernel;
     image::ModuleSet modules;
     std::unique_ptr<testbed::Guest> guest;
 
-    explicit GuestFixture(const std::string& name) {
-        kernel = bed.kernel(name, "x86_64");
+    explicit GuestFixture(const std::string& target) {
+        kernel = bed.kernel(kernelOf(target), archOf(target));
         modules = bed.modules(kernel);
         guest = bed.boot(kernel, "", &modules);
         // Transition debug lines ("is sleeping on function ...") need dynamic debug.
@@ -86,7 +97,7 @@ struct GuestFixture {
 inline std::string paramName(const ::testing::TestParamInfo<std::string>& info) {
     std::string n = info.param;
     for (char& c : n)
-        if (c == '.' || c == '-')
+        if (c == '.' || c == '-' || c == '/')
             c = '_';
     return n;
 }

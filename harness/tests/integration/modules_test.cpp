@@ -21,7 +21,7 @@ class Modules : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Modules, EveryPatchSaysLivepatchYes) {
     testbed::Testbed bed{testbed::Options{}};
-    auto set = bed.modules(bed.kernel(GetParam(), "x86_64"));
+    auto set = bed.modules(bed.kernel(test::kernelOf(GetParam()), test::archOf(GetParam())));
     int patches = 0;
     for (const auto& ko : set.modules) {
         std::string name = ko.stem();
@@ -101,4 +101,5 @@ TEST_P(Modules, FaultModuleWarnsThenPanics) {
     EXPECT_THROW(f.guest->checkAlive(), HarnessError);
 }
 
-INSTANTIATE_TEST_SUITE_P(X86, Modules, ::testing::Values("debian-6.1", "debian-6.12"), test::paramName);
+INSTANTIATE_TEST_SUITE_P(X86, Modules, test::x86Kernels(), test::paramName);
+INSTANTIATE_TEST_SUITE_P(Ppc64le, Modules, test::ppc64leKernels(), test::paramName);
