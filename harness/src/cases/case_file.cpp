@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <regex>
+#include <sstream>
 
 #include "cases/verbs.h"
 #include "util/error.h"
+#include "vm/arch.h"
 
 namespace klp::cases {
 namespace fs = std::filesystem;
@@ -135,6 +137,12 @@ struct Parser {
                 fail(n, "exit must be a number");
             }
         }
+        if (s.opts.count("arch")) {
+            auto known = vm::knownArches();
+            for (const auto& a : stepArches(s))
+                if (std::find(known.begin(), known.end(), a) == known.end())
+                    fail(n, "unknown arch '" + a + "' in 'arch' (x86_64, ppc64le)");
+        }
         if (s.opts.count("timeout")) {
             try {
                 if (std::stoi(s.opts["timeout"]) <= 0)
@@ -148,6 +156,16 @@ struct Parser {
 };
 
 }  // namespace
+
+std::vector<std::string> stepArches(const Step& s) {
+    std::vector<std::string> out;
+    std::string list = s.opt("arch");
+    std::replace(list.begin(), list.end(), ',', ' ');
+    std::istringstream in(list);
+    for (std::string a; in >> a;)
+        out.push_back(a);
+    return out;
+}
 
 Case parseCase(const fs::path& file, const std::string& name) {
     Parser p{file};

@@ -22,6 +22,10 @@ struct Step {
     }
 };
 
+// The arches a step's `arch:` option names ("ppc64le" or "x86_64, ppc64le");
+// empty: the step runs on every arch.
+std::vector<std::string> stepArches(const Step& s);
+
 struct Case {
     std::filesystem::path file;
     std::string name;                  // path under the cases root, without .yaml

@@ -1,5 +1,7 @@
 #include "cases/runner.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -88,9 +90,12 @@ CaseResult runCase(const Case& c, testbed::Testbed& bed, const image::KernelImag
         for (const Step& s : c.steps) {
             StepResult sr{s.line, s.verb, s.arg, "pass", "", 0, {}};
             const auto t = Clock::now();
-            if (s.opts.count("kernel-min") && !kernelAtLeast(kernel.release, s.opt("kernel-min"))) {
+            auto arches = stepArches(s);
+            bool archOk = arches.empty() || std::find(arches.begin(), arches.end(), kernel.arch) != arches.end();
+            bool kernelOk = !s.opts.count("kernel-min") || kernelAtLeast(kernel.release, s.opt("kernel-min"));
+            if (!archOk || !kernelOk) {
                 sr.status = "skip";
-                sr.message = "needs kernel " + s.opt("kernel-min");
+                sr.message = !archOk ? "only on " + s.opt("arch") : "needs kernel " + s.opt("kernel-min");
                 res.steps.push_back(sr);
                 log.line("line " + std::to_string(s.line) + ": " + s.verb + " " + s.arg + ": skip (" + sr.message + ")");
                 continue;

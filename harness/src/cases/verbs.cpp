@@ -313,7 +313,7 @@ StepOutcome ktap(const Step& s, StepContext& c) {
 }  // namespace
 
 const std::set<std::string>& commonOptions() {
-    static const std::set<std::string> o = {"timeout", "kernel-min", "comment"};
+    static const std::set<std::string> o = {"timeout", "kernel-min", "arch", "comment"};
     return o;
 }
 

@@ -16,12 +16,24 @@ std::string stepKey(const Json& step) {
            (step.value("arg", "").empty() ? "" : " " + step.value("arg", ""));
 }
 
+// True if `result` skipped step `key` because the case gives it to other arches.
+bool stepOnlyElsewhere(const Json& result, const std::string& key) {
+    for (const auto& step : result["steps"])
+        if (stepKey(step) == key)
+            return step.value("status", "") == "skip" && step.value("message", "").rfind("only on ", 0) == 0;
+    return false;
+}
+
 // One line per step whose status is not the same in every group that ran the case.
 std::string differingSteps(const std::string& file, const std::vector<std::pair<std::string, const Json*>>& runs) {
     std::vector<std::string> order;  // step keys in case order
     std::map<std::string, std::map<std::string, const Json*>> byStep;
     for (const auto& [group, r] : runs)
         for (const auto& step : (*r)["steps"]) {
+            // A step the case gives to other arches (`arch:`) is a stated
+            // difference, not one to report.
+            if (step.value("status", "") == "skip" && step.value("message", "").rfind("only on ", 0) == 0)
+                continue;
             std::string key = stepKey(step);
             if (!byStep.count(key))
                 order.push_back(key);
@@ -32,6 +44,8 @@ std::string differingSteps(const std::string& file, const std::vector<std::pair<
         std::set<std::string> statuses;
         for (const auto& [group, r] : runs) {
             auto it = byStep[key].find(group);
+            if (it == byStep[key].end() && stepOnlyElsewhere(*r, key))
+                continue;
             statuses.insert(it == byStep[key].end() ? "not run" : (*it->second).value("status", ""));
         }
         if (statuses.size() < 2)
@@ -41,6 +55,8 @@ std::string differingSteps(const std::string& file, const std::vector<std::pair<
         std::map<std::string, std::string> who, why;
         for (const auto& [group, r] : runs) {
             auto it = byStep[key].find(group);
+            if (it == byStep[key].end() && stepOnlyElsewhere(*r, key))
+                continue;
             std::string status = it == byStep[key].end() ? "not run" : (*it->second).value("status", "");
             if (!who.count(status))
                 outcomes.push_back(status);

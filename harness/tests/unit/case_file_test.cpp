@@ -62,6 +62,7 @@ TEST(CaseFile, ParsesStepsOptionsAndExpectations) {
     EXPECT_EQ(c.steps[1].log[2].kind, check::Expectation::NotContains);
     EXPECT_EQ(c.steps[1].log[0].sourceLine, 10);
     EXPECT_EQ(c.steps[2].verb, "hold");
+    EXPECT_TRUE(cases::stepArches(c.steps[2]).empty());
     ASSERT_EQ(c.log.size(), 1u);
     EXPECT_EQ(c.log[0].kind, check::Expectation::NotRegex);
 }
@@ -71,7 +72,9 @@ TEST(CaseFile, ErrorsNameFileAndLine) {
     std::string file = (d.dir / "c.yaml").string();
     EXPECT_EQ(d.error("title: t\nsteps:\n  - lod: x\n").rfind(file + ":3: step without a known verb", 0), 0u);
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    parms: y\n"),
-              file + ":4: 'load' has no option 'parms' (allowed: params, comment, kernel-min, timeout, log)");
+              file + ":4: 'load' has no option 'parms' (allowed: params, arch, comment, kernel-min, timeout, log)");
+    EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    arch: ppc64\n"),
+              file + ":3: unknown arch 'ppc64' in 'arch' (x86_64, ppc64le)");
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load-fail: x\n"), file + ":3: 'load-fail' needs 'errno'");
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load:\n"), file + ":3: 'load' needs a module ('- load: <module>')");
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    log:\n      - re: \"(\"\n").rfind(file + ":5: bad regex", 0), 0u);
@@ -81,6 +84,16 @@ TEST(CaseFile, ErrorsNameFileAndLine) {
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    timeout: soon\n"),
               file + ":3: timeout must be a positive number of seconds");
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    unload: y\n").rfind(file + ":4: one step has two verbs", 0), 0u);
+}
+
+TEST(CaseFile, StepArchesAreAListOrOne) {
+    CaseDir d;
+    auto c = cases::parseCase(d.write("c.yaml", "title: t\nsteps:\n"
+                                                "  - hold:\n    arch: ppc64le\n"
+                                                "  - hold:\n    arch: x86_64, ppc64le\n"),
+                              "c");
+    EXPECT_EQ(cases::stepArches(c.steps[0]), std::vector<std::string>{"ppc64le"});
+    EXPECT_EQ(cases::stepArches(c.steps[1]), (std::vector<std::string>{"x86_64", "ppc64le"}));
 }
 
 TEST(CaseFile, LoadsFoldersSortedAndNamedFromTheCasesRoot) {
