@@ -91,6 +91,8 @@ mkdir -p "$tree" "$out/boot"
         find include "arch/$karch/include" -type f
         find scripts -type f ! -name '*.o' ! -name '*.cmd' ! -name '*.c' ! -name '*.tmp'
         find scripts -name '*.h' -o -name '*.lds'
+        # 6.12+: every external module build compiles this one into .module-common.o.
+        find scripts -maxdepth 1 -name module-common.c
         # ppc64: modules link the register save/restore helpers.
         find "arch/$karch/lib" -maxdepth 1 -name 'crtsavres.o'
         [ ! -x tools/objtool/objtool ] || echo tools/objtool/objtool

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): builds, then runs the unit tests and the
-# integration tests that boot real guests (Debian 6.1 and 6.12 under QEMU TCG).
+# integration tests that boot real guests under QEMU TCG: Debian's 6.1 and 6.12 on
+# x86_64, our own 6.1 and 6.12 on ppc64le (built on first use: 15-20 min each).
 #   scripts/test.sh [ctest args...]     e.g. scripts/test.sh -L unit
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -163,7 +163,13 @@ KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, const Toolcha
                  {"dpkg-deb", "dpkg"}, {"xz", "xz-utils"}, {"cpio", "cpio"}})
             requireTool(tool, pkg);
         progress("building kernel " + ok.name + " for " + arch + " from " + ok.sourcePackage + " " + version +
-                 " (about 15 min on 2 cores; cached afterwards)");
+                 " (15-20 min on 2 cores; cached afterwards)");
+        // A build killed hard leaves its 1.6 GB scratch tree beside the entry; under
+        // the entry's lock nobody else can be using one.
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(dir.parent_path(), ec))
+            if (e.path().filename().string().rfind(dir.filename().string() + ".scratch.", 0) == 0)
+                fs::remove_all(e.path(), ec);
         fs::path log = cache.dir() / "logs" / (ok.name + "-" + arch + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
@@ -176,7 +182,7 @@ KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, const Toolcha
     k.name = ok.name;
     k.arch = arch;
     k.release = trimmed(readFile(entry / "release"));
-    k.kernel = entry / "boot" / (arch == "x86_64" ? "bzImage" : "vmlinux");
+    k.kernel = entry / "boot" / fs::path(tc.bootImage).filename();  // as own-kernel.sh keeps it
     k.modulesCpio = entry / "kmods.cpio.gz";
     k.headersDir = entry / "build";
     k.version = ok.sourcePackage + " " + version;
@@ -193,18 +199,16 @@ void requireImageFor(const fs::path& image, const std::string& arch) {
 
 // A user's kernel: a bootable image file, or a build tree holding one (then
 // modules build against that tree).
-KernelImage fromPath(const fs::path& path, const std::string& arch) {
+KernelImage fromPath(const fs::path& path, const std::string& arch, const Toolchain& tc) {
     if (!fs::exists(path))
         throw UsageError("--kernel " + path.string() + ": no such file or directory");
     KernelImage k;
     k.name = path.string();
     k.arch = arch;
     if (fs::is_directory(path)) {
-        // What QEMU boots directly: bzImage on x86_64, the ELF vmlinux on ppc64le.
-        const char* image = arch == "x86_64" ? "arch/x86/boot/bzImage" : "vmlinux";
-        if (!fs::exists(path / image))
-            throw UsageError("--kernel " + path.string() + ": a build tree without " + image);
-        k.kernel = path / image;
+        if (!fs::exists(path / tc.bootImage))
+            throw UsageError("--kernel " + path.string() + ": a build tree without " + tc.bootImage);
+        k.kernel = path / tc.bootImage;
         if (!fs::exists(path / "Makefile") || !fs::exists(path / ".config"))
             throw UsageError("--kernel " + path.string() + ": not a kernel build tree (no Makefile or .config)");
         k.headersDir = path;
@@ -271,7 +275,7 @@ KernelImage resolveKernel(const std::string& nameOrPath, const std::string& arch
         return fetchDebian(dk, cache);
     }
     if (nameOrPath.find('/') != std::string::npos || fs::exists(nameOrPath))
-        return fromPath(nameOrPath, arch);
+        return fromPath(nameOrPath, arch, tc);
     throw UsageError("unknown kernel '" + nameOrPath + "' (known: " + knownList() +
                      "; or give a path to a kernel image or build tree)");
 }

@@ -22,6 +22,7 @@ struct KernelImage {
 struct Toolchain {
     std::string kbuildArch;    // ARCH= ("x86", "powerpc")
     std::string crossCompile;  // CROSS_COMPILE= ("" native)
+    std::string bootImage;     // what QEMU boots, in a build tree ("arch/x86/boot/bzImage", "vmlinux")
 };
 
 struct NamedKernel {

@@ -93,12 +93,13 @@ Testbed::~Testbed() {
 
 image::KernelImage Testbed::kernel(const std::string& nameOrPath, const std::string& arch) {
     const vm::ArchProfile& profile = vm::archProfile(arch);  // validates the arch name
-    return image::resolveKernel(nameOrPath, arch, {profile.kbuildArch, profile.crossCompile}, cache_);
+    return image::resolveKernel(nameOrPath, arch, {profile.kbuildArch, profile.crossCompile, profile.bootImage},
+                                cache_);
 }
 
 image::ModuleSet Testbed::modules(const image::KernelImage& kernel) {
     const vm::ArchProfile& arch = vm::archProfile(kernel.arch);
-    return image::buildModules(kernel, {arch.kbuildArch, arch.crossCompile}, cache_);
+    return image::buildModules(kernel, {arch.kbuildArch, arch.crossCompile, arch.bootImage}, cache_);
 }
 
 fs::path Testbed::userland(const std::string& archName) {

@@ -25,6 +25,7 @@ const std::vector<ArchProfile> profiles = {
         .debArch = "amd64",
         .crossCompile = "",
         .kbuildArch = "x86",
+        .bootImage = "arch/x86/boot/bzImage",
     },
     // pseries with VOF instead of SLOF (/init 6-9 s sooner); the spectre caps
     // TCG cannot provide are declared broken, or QEMU refuses to start. Console
@@ -46,6 +47,7 @@ const std::vector<ArchProfile> profiles = {
         .debArch = "ppc64el",
         .crossCompile = "powerpc64le-linux-gnu-",
         .kbuildArch = "powerpc",
+        .bootImage = "vmlinux",  // the ELF; zImage would need a firmware loader
     },
 };
 }  // namespace

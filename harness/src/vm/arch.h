@@ -23,6 +23,7 @@ struct ArchProfile {
     std::string debArch;          // Debian architecture for guest userland
     std::string crossCompile;     // CROSS_COMPILE prefix for guest builds ("" = native)
     std::string kbuildArch;       // ARCH= for kbuild
+    std::string bootImage;        // in a kernel build tree, what QEMU boots directly
 };
 
 // The profile for `name`; throws UsageError listing the known arches.

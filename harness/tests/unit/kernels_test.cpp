@@ -38,8 +38,8 @@ class KernelErrors : public ::testing::Test {
 protected:
     test::TempDir tmp;
     const fs::path& dir = tmp.path;
-    const image::Toolchain x86{"x86", ""};
-    const image::Toolchain ppc{"powerpc", "powerpc64le-linux-gnu-"};
+    const image::Toolchain x86{"x86", "", "arch/x86/boot/bzImage"};
+    const image::Toolchain ppc{"powerpc", "powerpc64le-linux-gnu-", "vmlinux"};
 };
 
 TEST_F(KernelErrors, UnknownNameListsKnownOnes) {
