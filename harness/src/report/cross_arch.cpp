@@ -16,24 +16,17 @@ std::string stepKey(const Json& step) {
            (step.value("arg", "").empty() ? "" : " " + step.value("arg", ""));
 }
 
-// True if `result` skipped step `key` because the case gives it to other arches.
-bool stepOnlyElsewhere(const Json& result, const std::string& key) {
-    for (const auto& step : result["steps"])
-        if (stepKey(step) == key)
-            return step.value("status", "") == "skip" && step.value("message", "").rfind("only on ", 0) == 0;
-    return false;
+// A step the case gives to other arches (`arch:`): a stated difference, not one to report.
+bool givenToOtherArches(const Json& step) {
+    return step.value("status", "") == "skip" && step.value("message", "").rfind("only on ", 0) == 0;
 }
 
-// One line per step whose status is not the same in every group that ran the case.
+// One line per step whose outcome is not the same in every group that ran the case.
 std::string differingSteps(const std::string& file, const std::vector<std::pair<std::string, const Json*>>& runs) {
     std::vector<std::string> order;  // step keys in case order
-    std::map<std::string, std::map<std::string, const Json*>> byStep;
+    std::map<std::string, std::map<std::string, const Json*>> byStep;  // key -> group -> step
     for (const auto& [group, r] : runs)
         for (const auto& step : (*r)["steps"]) {
-            // A step the case gives to other arches (`arch:`) is a stated
-            // difference, not one to report.
-            if (step.value("status", "") == "skip" && step.value("message", "").rfind("only on ", 0) == 0)
-                continue;
             std::string key = stepKey(step);
             if (!byStep.count(key))
                 order.push_back(key);
@@ -41,29 +34,22 @@ std::string differingSteps(const std::string& file, const std::vector<std::pair<
         }
     std::string out;
     for (const auto& key : order) {
-        std::set<std::string> statuses;
-        for (const auto& [group, r] : runs) {
-            auto it = byStep[key].find(group);
-            if (it == byStep[key].end() && stepOnlyElsewhere(*r, key))
-                continue;
-            statuses.insert(it == byStep[key].end() ? "not run" : (*it->second).value("status", ""));
-        }
-        if (statuses.size() < 2)
-            continue;
         // Groups by outcome, outcomes in the order the groups first show them.
         std::vector<std::string> outcomes;
         std::map<std::string, std::string> who, why;
         for (const auto& [group, r] : runs) {
             auto it = byStep[key].find(group);
-            if (it == byStep[key].end() && stepOnlyElsewhere(*r, key))
+            if (it != byStep[key].end() && givenToOtherArches(*it->second))
                 continue;
-            std::string status = it == byStep[key].end() ? "not run" : (*it->second).value("status", "");
+            std::string status = it == byStep[key].end() ? "not run" : it->second->value("status", "");
             if (!who.count(status))
                 outcomes.push_back(status);
             who[status] += (who[status].empty() ? "" : ", ") + group;
             if (it != byStep[key].end() && why[status].empty())
-                why[status] = firstLine((*it->second).value("message", ""));
+                why[status] = firstLine(it->second->value("message", ""));
         }
+        if (outcomes.size() < 2)
+            continue;
         std::string line = "      " + file + ":" + key + ":";
         for (const auto& status : outcomes)
             line += " " + status + " on " + who[status] + (why[status].empty() ? "" : " (" + why[status] + ")") + ";";
