@@ -45,11 +45,10 @@ in_pkg() {
 # readelf reads any arch's ELF, so this works for foreign arches too.
 libdirs=$(find "$work/pkg" -type d \( -path '*/lib/*-linux-gnu*' -o -path '*/lib64' \) | tr '\n' ' ')
 copy_lib() { # soname -> first match under libdirs, copied to the same path in root
-    local name=$1 d f rel
+    local name=$1 d rel
     for d in $libdirs; do
-        f=$d/$name
-        [ -e "$f" ] || continue
         rel=${d#"$work/pkg"}
+        [ -e "$(in_pkg "$rel/$name")" ] || continue
         [ -e "$r$rel/$name" ] && return 0
         mkdir -p "$r$rel"
         cp "$(in_pkg "$rel/$name")" "$r$rel/$name"

@@ -56,6 +56,7 @@ for t in "${targets[@]}"; do
         ready+=("$(sed -n 's/.*\[ *\([0-9.]*\)s\] guest ready.*/\1/p' "$tmp/err")")
     done
     median=$(printf '%s\n' "${ready[@]}" | sort -n | sed -n 2p)
+    [ -n "$median" ] || { echo "bench: no 'guest ready' progress line from exec on $t" >&2; exit 1; }
     cat_s=-
     if [ $catalog = 1 ]; then
         s=$(now)

@@ -35,7 +35,10 @@ if [ ${#need[@]} -eq 0 ] && arch_ok && lists_ok; then
     exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-    echo "install-deps: missing packages: ${need[*]}; or $foreign_arch not added to dpkg (run as root)" >&2
+    [ ${#need[@]} -eq 0 ] || echo "install-deps: missing packages: ${need[*]}" >&2
+    arch_ok || echo "install-deps: dpkg does not know the $foreign_arch architecture" >&2
+    arch_ok && lists_ok || echo "install-deps: apt's package lists lack amd64 kernels or $foreign_arch packages" >&2
+    echo "install-deps: run this script as root to fix that" >&2
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive

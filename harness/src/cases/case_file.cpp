@@ -138,6 +138,8 @@ struct Parser {
             }
         }
         if (s.opts.count("arch")) {
+            if (stepArches(s).empty())
+                fail(n, "'arch' names no arch (x86_64, ppc64le)");
             auto known = vm::knownArches();
             for (const auto& a : stepArches(s))
                 if (std::find(known.begin(), known.end(), a) == known.end())

@@ -35,7 +35,7 @@ struct GuestArgs {
 };
 
 void addGuestOptions(CLI::App* cmd, GuestArgs& a) {
-    cmd->add_option("--arch", a.arch, "Guest architecture")->capture_default_str();
+    cmd->add_option("--arch", a.arch, "Guest architecture: x86_64 or ppc64le")->capture_default_str();
     cmd->add_option("--kernel", a.kernel, "Kernel name (see `klp-harness kernels`) or path")->required();
     cmd->add_option("--cache-dir", a.cacheDir, "Cache dir (default ~/.cache/klp-harness)");
     cmd->add_option("--uri", a.uri, "libvirt URI (default: embedded driver, no daemon)");
@@ -167,7 +167,7 @@ static int run(int argc, char** argv) {
 
     cli::RunArgs runArgs;
     auto* runCmd = app.add_subcommand("run", "Run case files (or folders of them), each in a fresh guest; one verdict line per case");
-    runCmd->add_option("--arch", runArgs.arches, "Guest architecture (repeatable; default x86_64)");
+    runCmd->add_option("--arch", runArgs.arches, "Guest architecture: x86_64 or ppc64le (repeatable; default x86_64)");
     runCmd->add_option("--kernel", runArgs.kernels,
                        "Kernel name or path, for every --arch; ARCH:NAME for one arch only (repeatable)")
         ->required();
@@ -181,7 +181,7 @@ static int run(int argc, char** argv) {
     std::vector<std::string> prepArches, prepKernels;
     std::string prepCache;
     auto* prepCmd = app.add_subcommand("prepare", "Fetch or build kernels, our modules and the guest userland into the cache; boot nothing");
-    prepCmd->add_option("--arch", prepArches, "Guest architecture (repeatable; default x86_64)");
+    prepCmd->add_option("--arch", prepArches, "Guest architecture: x86_64 or ppc64le (repeatable; default x86_64)");
     prepCmd->add_option("--kernel", prepKernels, "Kernel name or path; ARCH:NAME for one arch only (repeatable)")->required();
     prepCmd->add_option("--cache-dir", prepCache, "Cache dir (default ~/.cache/klp-harness)");
 

@@ -90,11 +90,23 @@ int runCases(const RunArgs& a) {
     testbed::Testbed bed(o);
     report::ResultsFile results(out, report::runMetadata(bed.describeBackend()));
     int pass = 0, fail = 0, skip = 0, miss = 0;
+    // Every kernel and module set first: a bad target or a failed build stops the
+    // run before any case, not after hours of others.
+    struct Prepared {
+        Target target;
+        image::KernelImage kernel;
+        image::ModuleSet modules;
+    };
+    std::vector<Prepared> prepared;
     std::set<std::string> arches;
     for (const auto& t : targets) {
-        arches.insert(t.arch);
         auto kernel = bed.kernel(t.kernel, t.arch);
         auto modules = bed.modules(kernel);
+        bed.userland(t.arch);
+        prepared.push_back({t, kernel, modules});
+        arches.insert(t.arch);
+    }
+    for (const auto& [t, kernel, modules] : prepared) {
         results.addKernel(kernel);
         progress("running " + std::to_string(cases.size()) + " cases on " + kernel.name + " (" + t.arch +
                  "), logs in " + out.string());

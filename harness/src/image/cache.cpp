@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "util/cleanup.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -41,6 +42,11 @@ fs::path Cache::get(const std::string& kind, const std::string& label, const std
         return entry;
     fs::remove_all(entry);
     fs::create_directories(entry);
+    // Ctrl-C mid-build: the half-built entry goes too (the next run would redo it anyway).
+    CleanupGuard removeOnSignal([entry] {
+        std::error_code ec;
+        fs::remove_all(entry, ec);
+    });
     try {
         build(entry);
     } catch (...) {

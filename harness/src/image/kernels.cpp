@@ -1,5 +1,9 @@
 #include "image/kernels.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -138,6 +142,35 @@ KernelImage fetchDebian(const DebianKernel& dk, Cache& cache) {
     return k;
 }
 
+// A build killed hard leaves its 1.6 GB scratch tree (<entry>.scratch.XXXXXX)
+// beside its entry. A build is alive while it holds <entry>.lock: remove the
+// scratch trees of every entry whose lock is free, and those of `ours` (we hold its lock).
+void removeDeadScratch(const fs::path& ours) {
+    const fs::path kindDir = ours.parent_path();
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(kindDir, ec)) {
+        std::string name = e.path().filename().string();
+        auto at = name.rfind(".scratch.");
+        if (at == std::string::npos)
+            continue;
+        fs::path lock = kindDir / (name.substr(0, at) + ".lock");
+        int fd = name.substr(0, at) == ours.filename().string() ? -1 : open(lock.c_str(), O_RDWR | O_CLOEXEC);
+        bool alive = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0;
+        if (fd >= 0)
+            close(fd);
+        if (!alive)
+            fs::remove_all(e.path(), ec);
+    }
+}
+
+// Headers the kernel build compiles host tools against (objtool, sign-file).
+void requireBuildHeaders() {
+    for (const auto& [header, pkg] : std::vector<std::pair<std::string, std::string>>{
+             {"/usr/include/libelf.h", "libelf-dev"}, {"/usr/include/openssl/opensslv.h", "libssl-dev"}})
+        if (!fs::exists(header))
+            throw UsageError(header + " not found: install the Debian package " + pkg + " (apt-get install " + pkg + ")");
+}
+
 KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, const Toolchain& tc, Cache& cache) {
     auto info = aptShow({ok.sourcePackage}, cache);
     if (!info.count(ok.sourcePackage))
@@ -162,21 +195,26 @@ KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, const Toolcha
                  {"make", "make"}, {"flex", "flex"}, {"bison", "bison"}, {"bc", "bc"},
                  {"dpkg-deb", "dpkg"}, {"xz", "xz-utils"}, {"cpio", "cpio"}})
             requireTool(tool, pkg);
+        requireBuildHeaders();
         progress("building kernel " + ok.name + " for " + arch + " from " + ok.sourcePackage + " " + version +
                  " (15-20 min on 2 cores; cached afterwards)");
-        // A build killed hard leaves its 1.6 GB scratch tree beside the entry; under
-        // the entry's lock nobody else can be using one.
-        std::error_code ec;
-        for (const auto& e : fs::directory_iterator(dir.parent_path(), ec))
-            if (e.path().filename().string().rfind(dir.filename().string() + ".scratch.", 0) == 0)
-                fs::remove_all(e.path(), ec);
+        removeDeadScratch(dir);
         fs::path log = cache.dir() / "logs" / (ok.name + "-" + arch + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
         std::vector<std::string> argv = {recipe.string(), dir.string(), arch, ok.sourcePackage};
         if (!tc.crossCompile.empty())
             argv.push_back(tc.crossCompile);
-        runChecked(argv, log, [](std::string_view line) { progress(line); });
+        try {
+            runChecked(argv, log, [](std::string_view line) { progress(line); });
+        } catch (const HarnessError& e) {
+            // The entry goes with the failure: keep its build output beside the recipe's log.
+            fs::path kept = log;
+            kept.replace_extension(".build.log");
+            std::error_code copyError;
+            fs::copy_file(dir / "build.log", kept, fs::copy_options::overwrite_existing, copyError);
+            throw HarnessError(std::string(e.what()) + (copyError ? "" : "\n  full build output: " + kept.string()));
+        }
     });
     KernelImage k;
     k.name = ok.name;

@@ -60,7 +60,7 @@ ModuleSet buildModules(const KernelImage& kernel, const Toolchain& tc, Cache& ca
         fs::create_directories(dir / "build");
         for (const auto& f : files)
             fs::copy_file(f, dir / "build" / f.filename());
-        fs::path log = cache.dir() / "logs" / ("modules-" + label + ".log");
+        fs::path log = cache.dir() / "logs" / ("modules-" + label + "-" + kernel.arch + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
         std::vector<std::string> argv = {"make", "-C", kernel.headersDir.string(), "M=" + (dir / "build").string(),

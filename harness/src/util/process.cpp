@@ -8,8 +8,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
+#include "util/cleanup.h"
 #include "util/error.h"
 
 namespace klp {
@@ -47,6 +49,9 @@ ProcessResult run(const std::vector<std::string>& argv, const fs::path& stderrLo
         sigset_t none;  // the harness blocks SIGINT etc. (cleanup.h); children must not
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
+        // Its own process group, which the cleanup below ends as a whole: a recipe's
+        // background `make` ignores the terminal's SIGINT (bash does that to async jobs).
+        setpgid(0, 0);
         dup2(pipefd[1], 1);
         if (merge)
             dup2(pipefd[1], 2);
@@ -65,6 +70,9 @@ ProcessResult run(const std::vector<std::string>& argv, const fs::path& stderrLo
         close(pipefd[0]);
         throw HarnessError(std::string("fork: ") + strerror(errno));
     }
+    setpgid(pid, pid);  // also here: no window in which a signal finds it in ours
+    // Ctrl-C or SIGTERM while it runs: end it and everything it started.
+    auto killOnSignal = std::make_unique<CleanupGuard>([pid] { kill(-pid, SIGTERM); });
     ProcessResult result;
     std::string pending;  // an incomplete last line, for onLine
     char buf[8192];
@@ -82,10 +90,13 @@ ProcessResult run(const std::vector<std::string>& argv, const fs::path& stderrLo
         for (size_t nl; (nl = pending.find('\n')) != std::string::npos; pending.erase(0, nl + 1))
             onLine(std::string_view(pending).substr(0, nl));
     }
+    if (onLine && !pending.empty())
+        onLine(pending);
     close(pipefd[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    killOnSignal.reset();  // before the pid can be reused
     result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return result;
 }

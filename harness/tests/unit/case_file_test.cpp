@@ -75,6 +75,7 @@ TEST(CaseFile, ErrorsNameFileAndLine) {
               file + ":4: 'load' has no option 'parms' (allowed: params, arch, comment, kernel-min, timeout, log)");
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    arch: ppc64\n"),
               file + ":3: unknown arch 'ppc64' in 'arch' (x86_64, ppc64le)");
+    EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    arch: \",\"\n"), file + ":3: 'arch' names no arch (x86_64, ppc64le)");
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load-fail: x\n"), file + ":3: 'load-fail' needs 'errno'");
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load:\n"), file + ":3: 'load' needs a module ('- load: <module>')");
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    log:\n      - re: \"(\"\n").rfind(file + ":5: bad regex", 0), 0u);

@@ -1,0 +1,32 @@
+// Running host programs: output line by line as it arrives, a last line without
+// a newline included, and the child in a process group of its own (so the
+// cleanup on Ctrl-C can end it with everything it started).
+#include "util/process.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace klp;
+
+TEST(Process, OnLineSeesEveryLineIncludingAnUnterminatedLast) {
+    std::vector<std::string> lines;
+    std::string out = runChecked({"sh", "-c", "printf 'one\\ntwo\\n'; sleep 0.1; printf 'three'"}, {},
+                                 [&](std::string_view l) { lines.emplace_back(l); });
+    EXPECT_EQ(lines, (std::vector<std::string>{"one", "two", "three"}));
+    EXPECT_EQ(out, "one\ntwo\nthree");
+}
+
+TEST(Process, ChildLeadsItsOwnProcessGroup) {
+    // ps prints the child's pid and process group; they are the same.
+    auto r = runProcess({"sh", "-c", "ps -o pid=,pgid= -p $$"});
+    std::istringstream in(r.output);
+    long pid = 0, pgid = 0;
+    in >> pid >> pgid;
+    EXPECT_GT(pid, 0);
+    EXPECT_EQ(pid, pgid);
+    EXPECT_NE(pgid, static_cast<long>(getpgrp()));
+}
