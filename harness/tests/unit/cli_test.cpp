@@ -1,16 +1,21 @@
 // The CLI's argument errors: one line, exit code 2, no guest started.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <string>
 
 #include "util/process.h"
 
 using namespace klp;
 
 namespace {
-// The cache dir the argument tests point at; nothing of it may outlive the tests.
+// The cache dir the argument tests point at: one per test process (ctest runs
+// them in parallel, each test a process of its own), and gone when it ends.
+const std::string cacheDir = "/tmp/klp-unit-cli-cache-" + std::to_string(getpid());
 struct RemoveCacheAtExit {
-    ~RemoveCacheAtExit() { std::filesystem::remove_all("/tmp/klp-unit-cli-cache"); }
+    ~RemoveCacheAtExit() { std::filesystem::remove_all(cacheDir); }
 } removeCacheAtExit;
 
 ProcessResult cli(const std::string& args) {
@@ -27,14 +32,14 @@ TEST(Cli, HelpListsSubcommands) {
 }
 
 TEST(Cli, UnknownKernelListsKnownOnes) {
-    auto r = cli("exec --cache-dir /tmp/klp-unit-cli-cache --kernel debian-4.19 -- true");
+    auto r = cli("exec --cache-dir " + cacheDir + " --kernel debian-4.19 -- true");
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_NE(r.output.find("unknown kernel 'debian-4.19'"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("debian-6.12"), std::string::npos) << r.output;
 }
 
 TEST(Cli, MissingKernelPathIsNamed) {
-    auto r = cli("exec --cache-dir /tmp/klp-unit-cli-cache --kernel /nonexistent/bzImage -- true");
+    auto r = cli("exec --cache-dir " + cacheDir + " --kernel /nonexistent/bzImage -- true");
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_NE(r.output.find("/nonexistent/bzImage: no such file"), std::string::npos) << r.output;
 }
