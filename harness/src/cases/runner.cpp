@@ -1,7 +1,6 @@
 #include "cases/runner.h"
 
 #include <algorithm>
-
 #include <chrono>
 #include <fstream>
 #include <sstream>

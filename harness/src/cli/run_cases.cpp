@@ -1,11 +1,11 @@
 #include "cli/run_cases.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <set>
-#include <algorithm>
 
 #include "cases/case_file.h"
 #include "cases/runner.h"

@@ -37,6 +37,8 @@ std::string tail(const fs::path& file, size_t n) {
         out += "\n  | " + lines[i];
     return out;
 }
+
+image::Toolchain toolchainOf(const vm::ArchProfile& a) { return {a.kbuildArch, a.crossCompile, a.bootImage}; }
 }  // namespace
 
 Guest::Guest(std::unique_ptr<vm::Instance> vm, fs::path key)
@@ -92,14 +94,12 @@ Testbed::~Testbed() {
 }
 
 image::KernelImage Testbed::kernel(const std::string& nameOrPath, const std::string& arch) {
-    const vm::ArchProfile& profile = vm::archProfile(arch);  // validates the arch name
-    return image::resolveKernel(nameOrPath, arch, {profile.kbuildArch, profile.crossCompile, profile.bootImage},
-                                cache_);
+    // archProfile validates the arch name
+    return image::resolveKernel(nameOrPath, arch, toolchainOf(vm::archProfile(arch)), cache_);
 }
 
 image::ModuleSet Testbed::modules(const image::KernelImage& kernel) {
-    const vm::ArchProfile& arch = vm::archProfile(kernel.arch);
-    return image::buildModules(kernel, {arch.kbuildArch, arch.crossCompile, arch.bootImage}, cache_);
+    return image::buildModules(kernel, toolchainOf(vm::archProfile(kernel.arch)), cache_);
 }
 
 fs::path Testbed::userland(const std::string& archName) {
