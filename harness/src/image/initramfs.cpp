@@ -26,7 +26,7 @@ fs::path baseUserland(const std::string& debArch, const std::string& cc, Cache& 
     std::sort(tools.begin(), tools.end());
     for (const auto& t : tools)
         key.addFile(t.filename().string(), t);
-    requireTool(cc, cc == "gcc" ? "gcc" : "gcc-" + cc.substr(0, cc.rfind('-')));
+    requireCompiler(cc);
     key.add("cc", runChecked({cc, "--version"}).substr(0, 80));
     // Package versions: a security update of dropbear or libc is a new image.
     std::istringstream pkgs(runChecked({recipe.string(), "--packages"}));

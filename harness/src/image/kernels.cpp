@@ -177,8 +177,7 @@ KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, const Toolcha
         throw HarnessError("apt-cache knows no " + ok.sourcePackage + "; run apt-get update");
     const std::string version = info[ok.sourcePackage]["Version"];
     const std::string cc = tc.crossCompile + "gcc";
-    const std::string ccPackage = tc.crossCompile.empty() ? "gcc" : "gcc-" + tc.crossCompile.substr(0, tc.crossCompile.size() - 1);
-    requireTool(cc, ccPackage);
+    requireCompiler(cc);
     fs::path images = projectDir() / "images";
     fs::path recipe = images / "own-kernel.sh";
     // The .config is a function of the source, the fragments and the compiler

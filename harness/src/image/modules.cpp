@@ -48,7 +48,7 @@ ModuleSet buildModules(const KernelImage& kernel, const Toolchain& tc, Cache& ca
     std::sort(files.begin(), files.end());
     std::string cc = tc.crossCompile + "gcc";
     requireTool("make", "make");
-    requireTool(cc, tc.crossCompile.empty() ? "gcc" : "gcc-" + tc.crossCompile.substr(0, tc.crossCompile.size() - 1));
+    requireCompiler(cc);
     KeyHasher key;
     key.add("kernel", kernel.version).add("headers", kernel.headersDir.string()).add("arch", tc.kbuildArch);
     key.add("cc", runChecked({cc, "--version"}).substr(0, 80));

@@ -147,4 +147,10 @@ void requireTool(const std::string& program, const std::string& package) {
                          " (apt-get install " + package + ")");
 }
 
+void requireCompiler(const std::string& cc) {
+    const std::string suffix = "-gcc";
+    bool cross = cc.size() > suffix.size() && cc.compare(cc.size() - suffix.size(), suffix.size(), suffix) == 0;
+    requireTool(cc, cross ? "gcc-" + cc.substr(0, cc.size() - suffix.size()) : "gcc");
+}
+
 }  // namespace klp

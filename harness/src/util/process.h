@@ -36,4 +36,8 @@ std::filesystem::path findOnPath(const std::string& program);
 // Throws UsageError "<program> not found: install the Debian package <package>".
 void requireTool(const std::string& program, const std::string& package);
 
+// requireTool for a C compiler: "gcc", or a cross "<triplet>-gcc" from Debian's
+// gcc-<triplet> package.
+void requireCompiler(const std::string& cc);
+
 }  // namespace klp

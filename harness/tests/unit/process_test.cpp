@@ -30,3 +30,14 @@ TEST(Process, ChildLeadsItsOwnProcessGroup) {
     EXPECT_EQ(pid, pgid);
     EXPECT_NE(pgid, static_cast<long>(getpgrp()));
 }
+
+TEST(Process, MissingCrossCompilerNamesItsDebianPackage) {
+    try {
+        requireCompiler("nosuch-linux-gnu-gcc");
+        FAIL();
+    } catch (const std::exception& e) {
+        EXPECT_NE(std::string(e.what()).find("install the Debian package gcc-nosuch-linux-gnu"), std::string::npos)
+            << e.what();
+    }
+    EXPECT_NO_THROW(requireCompiler("gcc"));
+}
