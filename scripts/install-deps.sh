@@ -7,7 +7,9 @@
 set -euo pipefail
 
 build_pkgs=(cmake g++ make pkg-config libvirt-dev libssh-dev libpugixml-dev libgtest-dev
-            libcli11-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev)
+            libcli11-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libre2-dev
+            clang libclang-rt-14-dev)
+# clang: the sanitizer (ASan+UBSan) build of the unit tests and the libFuzzer targets.
 # The embedded libvirt QEMU driver runs in our process; libvirt-daemon-system only
 # provides the libvirt-qemu user the privileged driver looks up (no daemon is used).
 run_pkgs=(qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon-system

@@ -8,6 +8,7 @@
 
 #include "cases/verbs.h"
 #include "util/error.h"
+#include "util/files.h"
 #include "vm/arch.h"
 
 namespace klp::cases {
@@ -170,14 +171,22 @@ std::vector<std::string> stepArches(const Step& s) {
 }
 
 Case parseCase(const fs::path& file, const std::string& name) {
+    std::string text;
+    try {
+        text = readFile(file);
+    } catch (const std::exception&) {
+        throw UsageError(file.string() + ": cannot read");
+    }
+    return parseCaseText(text, file, name);
+}
+
+Case parseCaseText(const std::string& text, const fs::path& file, const std::string& name) {
     Parser p{file};
     YAML::Node root;
     try {
-        root = YAML::LoadFile(file.string());
-    } catch (const YAML::ParserException& e) {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
         throw UsageError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-    } catch (const YAML::BadFile&) {
-        throw UsageError(file.string() + ": cannot read");
     }
     if (!root.IsMap())
         throw UsageError(file.string() + ":1: a case file is a mapping with title, seeds and steps");

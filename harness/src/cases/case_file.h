@@ -41,6 +41,9 @@ struct Case {
 // Parses one case file. Any problem is a UsageError "<file>:<line>: <what>".
 Case parseCase(const std::filesystem::path& file, const std::string& name);
 
+// The same for text already read; `file` names it in messages.
+Case parseCaseText(const std::string& text, const std::filesystem::path& file, const std::string& name);
+
 // Every *.yaml under each path (a file or a folder, recursively), sorted by name.
 // Names are relative to the folder given (or the file's own folder).
 std::vector<Case> loadCases(const std::vector<std::string>& paths);
