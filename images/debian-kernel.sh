@@ -9,9 +9,10 @@ set -euo pipefail
 out=$1; shift
 image_pkg=$1; shift
 mkdir -p "$out/debs" "$out/root"
-# apt's _apt user must be able to write the download dir, or apt warns.
-chmod 0777 "$out/debs"
-( cd "$out/debs" && apt-get download -q "$image_pkg" "$@" ) >&2
+# Downloads stay in a dir only we can write (no world-writable dir for another
+# user to plant a .deb in): apt's unprivileged _apt user is not used for them.
+chmod 0700 "$out/debs"
+( cd "$out/debs" && apt-get -o APT::Sandbox::User=root download -q "$image_pkg" "$@" ) >&2
 for deb in "$out"/debs/*.deb; do dpkg-deb -x "$deb" "$out/root"; done
 
 vmlinuz=$(ls "$out"/root/boot/vmlinuz-* | head -n1)

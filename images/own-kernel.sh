@@ -30,8 +30,8 @@ log=$out/build.log
 
 say "downloading $srcpkg"
 mkdir -p "$scratch/deb"
-chmod 0777 "$scratch/deb" # apt's _apt user downloads into it
-( cd "$scratch/deb" && apt-get download -q "$srcpkg" ) >> "$log" 2>&1
+chmod 0700 "$scratch/deb" # only we may write where packages land (not apt's _apt user)
+( cd "$scratch/deb" && apt-get -o APT::Sandbox::User=root download -q "$srcpkg" ) >> "$log" 2>&1
 dpkg-deb -x "$scratch"/deb/*.deb "$scratch/deb/x"
 tarball=$(ls "$scratch"/deb/x/usr/src/linux-source-*.tar.*)
 say "unpacking ${tarball##*/}"

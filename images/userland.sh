@@ -11,11 +11,10 @@ pkgs=(busybox-static dropbear-bin openssh-sftp-server libc6 zlib1g libcrypt1
 if [ "${1:-}" = --packages ]; then echo "${pkgs[@]}"; exit 0; fi
 out=$1 debarch=$2 cc=$3 guest=$4
 work=$(mktemp -d)
-chmod 0755 "$work"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/debs" "$work/pkg" "$work/root"
-chmod 0777 "$work/debs"
-( cd "$work/debs" && apt-get download -q "${pkgs[@]/%/:$debarch}" ) >&2
+# Only we may write where packages land (not apt's _apt user, nor anyone else).
+( cd "$work/debs" && apt-get -o APT::Sandbox::User=root download -q "${pkgs[@]/%/:$debarch}" ) >&2
 for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/pkg"; done
 
 r=$work/root

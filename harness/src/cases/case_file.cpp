@@ -3,10 +3,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <regex>
+#include <cstdio>
 #include <sstream>
 
 #include "cases/verbs.h"
+#include "image/modules.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "vm/arch.h"
@@ -16,12 +17,60 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Case files are small; a huge one is a mistake (or an attack on the parser).
+constexpr uintmax_t kMaxCaseFileBytes = 1024 * 1024;
+
+// A "major.minor" version like 6.12.
+bool isVersion(const std::string& v) {
+    int a = 0, b = 0;
+    char rest = 0;
+    return std::sscanf(v.c_str(), "%d.%d%c", &a, &b, &rest) == 2 && a > 0 && b >= 0 &&
+           v.find_first_not_of("0123456789.") == std::string::npos;
+}
+
+std::string joinedNames(const std::set<std::string>& names) {
+    std::string out;
+    for (const auto& n : names)
+        out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
 struct Parser {
     fs::path file;
+    const CaseNames* names = nullptr;
+
+    void checkArches(const YAML::Node& at, const std::vector<std::string>& arches, const std::string& key) const {
+        auto known = vm::knownArches();
+        if (arches.empty())
+            fail(at, "'" + key + "' names no arch (x86_64, ppc64le)");
+        for (const auto& a : arches)
+            if (std::find(known.begin(), known.end(), a) == known.end())
+                fail(at, "unknown arch '" + a + "' in '" + key + "' (x86_64, ppc64le)");
+    }
+
+    void checkVersion(const YAML::Node& at, const std::string& v) const {
+        if (!isVersion(v))
+            fail(at, "kernel-min '" + v + "' is not a version like 6.12");
+    }
+
+    // A module a step names: ours (or a run's own), or a guest path.
+    void checkModule(const YAML::Node& at, const std::string& module) const {
+        if (!names || module.find('/') != std::string::npos || names->modules.count(module))
+            return;
+        fail(at, "unknown module '" + module + "' (known: " + joinedNames(names->modules) +
+                     "; or a path in the guest)");
+    }
 
     [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
         int line = at.Mark().line >= 0 ? at.Mark().line + 1 : 0;
         throw UsageError(file.string() + ":" + std::to_string(line) + ": " + what);
+    }
+
+    // A mapping key: a plain word, never a list or a mapping.
+    std::string keyOf(const YAML::Node& k) const {
+        if (!k.IsScalar())
+            fail(k, "a key must be a plain word");
+        return k.as<std::string>();
     }
 
     std::string scalar(const YAML::Node& n, const std::string& key) const {
@@ -49,7 +98,7 @@ struct Parser {
         if (n.IsScalar()) {
             e.text = n.as<std::string>();
         } else if (n.IsMap() && n.size() == 1) {
-            auto key = n.begin()->first.as<std::string>();
+            auto key = keyOf(n.begin()->first);
             e.text = scalar(n.begin()->second, key);
             if (key == "re")
                 e.kind = check::Expectation::Regex;
@@ -64,7 +113,7 @@ struct Parser {
         }
         try {
             check::compile(e);
-        } catch (const std::regex_error& err) {
+        } catch (const std::invalid_argument& err) {
             fail(n, "bad regex \"" + e.text + "\": " + err.what());
         }
         return e;
@@ -85,14 +134,16 @@ struct Parser {
         Step s;
         s.line = n.Mark().line + 1;
         const Verb* verb = nullptr;
+        YAML::Node argNode;
         for (const auto& kv : n) {
-            std::string key = kv.first.as<std::string>();
+            std::string key = keyOf(kv.first);
             if (const Verb* v = findVerb(key)) {
                 if (verb)
                     fail(kv.first, "one step has two verbs: '" + verb->name + "' and '" + key + "'");
                 verb = v;
                 s.verb = key;
                 s.arg = kv.second.IsNull() ? "" : scalar(kv.second, key);
+                argNode = kv.second;
             }
         }
         if (!verb) {
@@ -102,7 +153,7 @@ struct Parser {
             fail(n, "step without a known verb (verbs: " + known + ")");
         }
         for (const auto& kv : n) {
-            std::string key = kv.first.as<std::string>();
+            std::string key = keyOf(kv.first);
             if (key == s.verb)
                 continue;
             if (key == "log") {
@@ -138,14 +189,20 @@ struct Parser {
                 fail(n, "exit must be a number");
             }
         }
-        if (s.opts.count("arch")) {
-            if (stepArches(s).empty())
-                fail(n, "'arch' names no arch (x86_64, ppc64le)");
-            auto known = vm::knownArches();
-            for (const auto& a : stepArches(s))
-                if (std::find(known.begin(), known.end(), a) == known.end())
-                    fail(n, "unknown arch '" + a + "' in 'arch' (x86_64, ppc64le)");
+        if (s.opts.count("arch"))
+            checkArches(n["arch"], stepArches(s), "arch");
+        if (s.opts.count("kernel-min"))
+            checkVersion(n["kernel-min"], s.opt("kernel-min"));
+        if (s.opts.count("errno")) {
+            try {
+                canonicalErrno(s.opt("errno"));
+            } catch (const UsageError& e) {
+                fail(n["errno"], e.what());
+            }
         }
+        if ((verb->argName == "module" || verb->argName == "patch") ||
+            ((s.verb == "hold" || s.verb == "release") && !s.arg.empty()))
+            checkModule(argNode, s.arg);
         if (s.opts.count("timeout")) {
             try {
                 if (std::stoi(s.opts["timeout"]) <= 0)
@@ -158,6 +215,7 @@ struct Parser {
     }
 };
 
+Case parseCaseNodes(const std::string& text, const fs::path& file, const std::string& name, const CaseNames* names);
 }  // namespace
 
 std::vector<std::string> stepArches(const Step& s) {
@@ -170,31 +228,51 @@ std::vector<std::string> stepArches(const Step& s) {
     return out;
 }
 
-Case parseCase(const fs::path& file, const std::string& name) {
+CaseNames ourCaseNames() {
+    CaseNames n;
+    for (const auto& m : image::ourModuleNames())
+        n.modules.insert(m);
+    return n;
+}
+
+Case parseCase(const fs::path& file, const std::string& name, const CaseNames* names) {
+    std::error_code ec;
+    auto size = fs::file_size(file, ec);
+    if (ec)
+        throw UsageError(file.string() + ": cannot read: " + ec.message());
+    if (size > kMaxCaseFileBytes)
+        throw UsageError(file.string() + ": " + std::to_string(size) + " bytes; a case file is at most " +
+                         std::to_string(kMaxCaseFileBytes / 1024) + " KiB");
     std::string text;
     try {
         text = readFile(file);
     } catch (const std::exception&) {
         throw UsageError(file.string() + ": cannot read");
     }
-    return parseCaseText(text, file, name);
+    return parseCaseText(text, file, name, names);
 }
 
-Case parseCaseText(const std::string& text, const fs::path& file, const std::string& name) {
-    Parser p{file};
-    YAML::Node root;
+Case parseCaseText(const std::string& text, const fs::path& file, const std::string& name, const CaseNames* names) {
+    // yaml-cpp reports conversion problems (a list where a word belongs) as
+    // exceptions carrying the position: they become file:line errors too.
     try {
-        root = YAML::Load(text);
+        return parseCaseNodes(text, file, name, names);
     } catch (const YAML::Exception& e) {
-        throw UsageError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+        throw UsageError(file.string() + ":" + std::to_string(e.mark.line >= 0 ? e.mark.line + 1 : 1) + ": " + e.msg);
     }
+}
+
+namespace {
+Case parseCaseNodes(const std::string& text, const fs::path& file, const std::string& name, const CaseNames* names) {
+    Parser p{file, names};
+    YAML::Node root = YAML::Load(text);
     if (!root.IsMap())
         throw UsageError(file.string() + ":1: a case file is a mapping with title, seeds and steps");
     Case c;
     c.file = file;
     c.name = name;
     for (const auto& kv : root) {
-        std::string key = kv.first.as<std::string>();
+        std::string key = p.keyOf(kv.first);
         const YAML::Node& v = kv.second;
         if (key == "title")
             c.title = p.scalar(v, key);
@@ -208,11 +286,14 @@ Case parseCaseText(const std::string& text, const fs::path& file, const std::str
             if (!v.IsMap())
                 p.fail(v, "'requires' takes arch: and kernel-min:");
             for (const auto& r : v) {
-                std::string rk = r.first.as<std::string>();
-                if (rk == "arch")
+                std::string rk = p.keyOf(r.first);
+                if (rk == "arch") {
                     c.arches = p.strings(r.second, rk);
-                else if (rk == "kernel-min")
+                    p.checkArches(r.second, c.arches, "requires: arch");
+                } else if (rk == "kernel-min") {
                     c.kernelMin = p.scalar(r.second, rk);
+                    p.checkVersion(r.second, c.kernelMin);
+                }
                 else
                     p.fail(r.first, "unknown requirement '" + rk + "' (arch, kernel-min)");
             }
@@ -231,8 +312,9 @@ Case parseCaseText(const std::string& text, const fs::path& file, const std::str
         throw UsageError(file.string() + ":1: the case has no steps");
     return c;
 }
+}  // namespace
 
-std::vector<Case> loadCases(const std::vector<std::string>& paths) {
+std::vector<Case> loadCases(const std::vector<std::string>& paths, const CaseNames& names) {
     std::vector<Case> out;
     for (const auto& p : paths) {
         fs::path path(p);
@@ -243,7 +325,7 @@ std::vector<Case> loadCases(const std::vector<std::string>& paths) {
             std::string name = abs.parent_path().filename() == "cases" || !abs.parent_path().has_relative_path()
                                    ? path.stem().string()
                                    : (abs.parent_path().filename() / path.stem()).string();
-            out.push_back(parseCase(path, name));
+            out.push_back(parseCase(path, name, &names));
             continue;
         }
         std::vector<fs::path> files;
@@ -260,7 +342,7 @@ std::vector<Case> loadCases(const std::vector<std::string>& paths) {
                     break;
                 }
             std::string name = fs::relative(fs::absolute(f), fs::absolute(root)).replace_extension().string();
-            out.push_back(parseCase(f, name));
+            out.push_back(parseCase(f, name, &names));
         }
     }
     return out;

@@ -3,6 +3,7 @@
 #pragma once
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,14 +39,27 @@ struct Case {
     std::vector<check::Expectation> log;  // over the whole case's kernel log
 };
 
+// What a case may name besides the fixed vocabulary (verbs, arches, errno
+// names): checked when it is loaded, so a typo is a file:line error, never a
+// vacuous verdict or a SKIP forever.
+struct CaseNames {
+    std::set<std::string> modules;  // module (and patch) names steps may use
+};
+
+// Our catalog's modules (guest/modules/Kbuild).
+CaseNames ourCaseNames();
+
 // Parses one case file. Any problem is a UsageError "<file>:<line>: <what>".
-Case parseCase(const std::filesystem::path& file, const std::string& name);
+// Module names are checked against `names` when given (a step may also name a
+// guest path with a '/', which is not checked).
+Case parseCase(const std::filesystem::path& file, const std::string& name, const CaseNames* names = nullptr);
 
 // The same for text already read; `file` names it in messages.
-Case parseCaseText(const std::string& text, const std::filesystem::path& file, const std::string& name);
+Case parseCaseText(const std::string& text, const std::filesystem::path& file, const std::string& name,
+                   const CaseNames* names = nullptr);
 
 // Every *.yaml under each path (a file or a folder, recursively), sorted by name.
 // Names are relative to the folder given (or the file's own folder).
-std::vector<Case> loadCases(const std::vector<std::string>& paths);
+std::vector<Case> loadCases(const std::vector<std::string>& paths, const CaseNames& names = ourCaseNames());
 
 }  // namespace klp::cases

@@ -1,10 +1,11 @@
 #include "cases/verbs.h"
 
 #include <cstring>
-#include <regex>
+#include <map>
 #include <sstream>
 #include <thread>
 
+#include "check/expect.h"
 #include "check/ktap.h"
 #include "util/error.h"
 
@@ -69,22 +70,25 @@ std::string writeCmd(const std::string& path, const std::string& value) {
 StepOutcome fail(std::string msg) { return {false, std::move(msg), {}}; }
 StepOutcome ok() { return {}; }
 
-int errnoByName(const std::string& name) {
-    static const std::pair<const char*, int> table[] = {
-        {"EPERM", EPERM}, {"ENOENT", ENOENT}, {"EINTR", EINTR}, {"EIO", EIO}, {"ENXIO", ENXIO},
-        {"E2BIG", E2BIG}, {"EAGAIN", EAGAIN}, {"ENOMEM", ENOMEM}, {"EACCES", EACCES}, {"EFAULT", EFAULT},
-        {"EBUSY", EBUSY}, {"EEXIST", EEXIST}, {"ENODEV", ENODEV}, {"EINVAL", EINVAL}, {"ENOSPC", ENOSPC},
-        {"ENOSYS", ENOSYS}, {"ENOEXEC", ENOEXEC}, {"ENOTSUP", ENOTSUP}, {"ETIMEDOUT", ETIMEDOUT}};
-    for (const auto& [n, v] : table)
-        if (name == n)
-            return v;
-    try {
-        return std::stoi(name);
-    } catch (...) {
-        throw UsageError("unknown errno '" + name + "' (use a name like EINVAL or a number)");
-    }
+// What klp-syscall (guest/tools) printed: "ok", or "errno ENAME N: text".
+struct KernelAnswer {
+    bool ok = false;
+    std::string errnoName;  // empty when ok, or when the call never reached the kernel
+    std::string text;       // the whole answer, for messages
+};
+
+KernelAnswer syscallAnswer(const guest::ExecResult& r) {
+    KernelAnswer a;
+    a.text = trim(r.out + r.err);
+    a.ok = r.exitCode == 0;
+    if (r.exitCode == 1 && r.out.rfind("errno ", 0) == 0)
+        a.errnoName = r.out.substr(6, r.out.find(' ', 6) - 6);
+    return a;
 }
 
+KernelAnswer kernelCall(StepContext& c, const std::string& args) { return syscallAnswer(sh(c, "klp-syscall " + args)); }
+
+std::string loadArgs(const Step& s) { return "load " + koPath(s.arg) + " " + s.opt("params"); }
 // The pids of guest tasks whose comm is `task`.
 std::vector<std::string> pidsOf(StepContext& c, const std::string& task) {
     std::string list = out(c, "for p in /proc/[0-9]*; do [ \"$(cat $p/comm 2>/dev/null)\" = " + q(task) +
@@ -102,9 +106,9 @@ bool waitTransitionDone(StepContext& c, const std::string& patch, std::string* s
 }
 
 StepOutcome load(const Step& s, StepContext& c) {
-    auto r = sh(c, "insmod " + koPath(s.arg) + " " + s.opt("params") + " 2>&1");
-    if (r.exitCode != 0)
-        return fail("insmod " + s.arg + " failed: " + trim(r.out));
+    auto a = kernelCall(c, loadArgs(s));
+    if (!a.ok)
+        return fail("loading " + s.arg + " failed: " + a.text);
     if (out(c, "test -d " + lpDir(s.arg) + " && echo patch") != "patch")
         return ok();  // not a livepatch: loaded is done
     std::string state;
@@ -116,39 +120,45 @@ StepOutcome load(const Step& s, StepContext& c) {
 
 StepOutcome loadNowait(const Step& s, StepContext& c) {
     std::string m = modName(s.arg);
-    sh(c, "insmod " + koPath(s.arg) + " " + s.opt("params") + " > /tmp/klp-insmod-" + m + ".log 2>&1 < /dev/null &");
+    sh(c, "klp-syscall " + loadArgs(s) + " > /tmp/klp-insmod-" + m + ".log 2>&1 < /dev/null &");
     std::string last;
     if (waitUntil(c, "test -d " + lpDir(s.arg) + " && echo yes || cat /tmp/klp-insmod-" + m + ".log", "yes", &last))
         return ok();
     return fail("patch " + m + " did not appear in sysfs" + (last.empty() ? "" : ": " + last));
 }
 
-StepOutcome loadFail(const Step& s, StepContext& c) {
-    int err = errnoByName(s.opt("errno"));
-    auto r = sh(c, "insmod " + koPath(s.arg) + " " + s.opt("params") + " 2>&1");
-    if (r.exitCode == 0)
-        return fail("insmod " + s.arg + " succeeded, expected " + s.opt("errno"));
-    std::string msg = std::strerror(err);
-    if (r.out.find(msg) == std::string::npos)
-        return fail("insmod " + s.arg + " failed, but not with " + s.opt("errno") + " (" + msg + "): " + trim(r.out));
+// A refusal the case expects: the kernel's errno must be the one named.
+StepOutcome expectRefusal(const KernelAnswer& a, const std::string& what, const std::string& want) {
+    if (a.ok)
+        return fail(what + " succeeded, expected " + want);
+    if (a.errnoName.empty())
+        return fail(what + " did not reach the kernel: " + a.text);
+    if (a.errnoName != want)
+        return fail(what + " failed with " + a.errnoName + ", expected " + want + " (" + a.text + ")");
     return ok();
+}
+
+StepOutcome loadFail(const Step& s, StepContext& c) {
+    if (out(c, "test -f " + koPath(s.arg) + " && echo yes") != "yes")
+        return fail("no module file " + koPath(s.arg) + " in the guest: nothing to refuse");
+    return expectRefusal(kernelCall(c, loadArgs(s)), "loading " + s.arg, canonicalErrno(s.opt("errno")));
 }
 
 StepOutcome unload(const Step& s, StepContext& c) {
-    auto r = sh(c, "rmmod " + modName(s.arg) + " 2>&1");
-    return r.exitCode == 0 ? ok() : fail("rmmod " + s.arg + " failed: " + trim(r.out));
+    auto a = kernelCall(c, "unload " + modName(s.arg));
+    return a.ok ? ok() : fail("unloading " + s.arg + " failed: " + a.text);
 }
 
 StepOutcome unloadFail(const Step& s, StepContext& c) {
-    auto r = sh(c, "rmmod " + modName(s.arg) + " 2>&1");
-    if (r.exitCode == 0)
-        return fail("rmmod " + s.arg + " succeeded, expected it to be refused");
-    if (s.opts.count("errno")) {
-        std::string msg = std::strerror(errnoByName(s.opt("errno")));
-        if (r.out.find(msg) == std::string::npos)
-            return fail("rmmod " + s.arg + " refused, but not with " + s.opt("errno") + ": " + trim(r.out));
-    }
-    return ok();
+    auto a = kernelCall(c, "unload " + modName(s.arg));
+    if (s.opts.count("errno"))
+        return expectRefusal(a, "unloading " + s.arg, canonicalErrno(s.opt("errno")));
+    // Without errno: a loaded module whose unload the kernel refuses. ENOENT
+    // (never loaded) refuses nothing.
+    if (!a.ok && a.errnoName == "ENOENT")
+        return fail(s.arg + " is not loaded (ENOENT): no refusal to check");
+    return a.ok ? fail("unloading " + s.arg + " succeeded, expected it to be refused")
+                : a.errnoName.empty() ? fail("unloading " + s.arg + " did not reach the kernel: " + a.text) : ok();
 }
 
 StepOutcome enable(const Step& s, StepContext& c) {
@@ -181,20 +191,16 @@ StepOutcome waitTransition(const Step& s, StepContext& c) {
 }
 
 StepOutcome write(const Step& s, StepContext& c) {
-    auto r = sh(c, writeCmd(s.arg, s.opt("value")));
-    if (s.opts.count("errno")) {
-        std::string msg = std::strerror(errnoByName(s.opt("errno")));
-        if (r.exitCode == 0 || (r.out + r.err).find(msg) == std::string::npos)
-            return fail("writing " + s.arg + " should fail with " + s.opt("errno") + ": " + trim(r.out + r.err));
-        return ok();
-    }
-    return r.exitCode == 0 ? ok() : fail("writing '" + s.opt("value") + "' to " + s.arg + " failed: " + trim(r.out + r.err));
+    auto a = kernelCall(c, "write " + q(s.arg) + " " + q(s.opt("value")));
+    if (s.opts.count("errno"))
+        return expectRefusal(a, "writing '" + s.opt("value") + "' to " + s.arg, canonicalErrno(s.opt("errno")));
+    return a.ok ? ok() : fail("writing '" + s.opt("value") + "' to " + s.arg + " failed: " + a.text);
 }
 
 StepOutcome checkValue(const Step& s, const std::string& what, const std::string& got) {
     if (s.opts.count("expect") && got != s.opt("expect"))
         return fail(what + " is \"" + got + "\", expected \"" + s.opt("expect") + "\"");
-    if (s.opts.count("expect-re") && !std::regex_search(got, std::regex(s.opt("expect-re"))))
+    if (s.opts.count("expect-re") && !check::regexSearch(s.opt("expect-re"), got))
         return fail(what + " is \"" + got + "\", expected to match /" + s.opt("expect-re") + "/");
     return ok();
 }
@@ -319,15 +325,15 @@ const std::set<std::string>& commonOptions() {
 
 const std::vector<Verb>& verbs() {
     static const std::vector<Verb> v = {
-        {"load", "module", {}, {"params"}, 60, "insmod /lib/klp/<module>.ko [params]; for a livepatch, wait until its transition is over", load},
-        {"load-nowait", "module", {}, {"params"}, 60, "insmod in the background; return once /sys/kernel/livepatch/<module> exists (a transition may still run)", loadNowait},
-        {"load-fail", "module", {"errno"}, {"params"}, 60, "insmod must fail with errno (EINVAL, ENODEV, ...)", loadFail},
+        {"load", "module", {}, {"params"}, 60, "load /lib/klp/<module>.ko [params] (finit_module); for a livepatch, wait until its transition is over", load},
+        {"load-nowait", "module", {}, {"params"}, 60, "load in the background; return once /sys/kernel/livepatch/<module> exists (a transition may still run)", loadNowait},
+        {"load-fail", "module", {"errno"}, {"params"}, 60, "loading must fail, the kernel answering errno (EINVAL, ENODEV, ...)", loadFail},
         {"enable", "patch", {}, {}, 60, "write 1 to the patch's enabled; wait for the transition", enable},
         {"disable", "patch", {}, {"wait"}, 60, "write 0 to enabled; wait: gone (default: until the sysfs dir vanished) or none", disable},
-        {"unload", "module", {}, {}, 30, "rmmod", unload},
-        {"unload-fail", "module", {}, {"errno"}, 30, "rmmod must be refused (optionally with errno)", unloadFail},
+        {"unload", "module", {}, {}, 30, "unload (delete_module)", unload},
+        {"unload-fail", "module", {}, {"errno"}, 30, "the unload of a loaded module must be refused (with errno: the kernel answers that errno)", unloadFail},
         {"wait-transition", "patch", {}, {"value"}, 60, "wait until the patch's transition reads value (default 0)", waitTransition},
-        {"write", "path", {"value"}, {"errno"}, 30, "echo value > path (with errno: the write must fail so)", write},
+        {"write", "path", {"value"}, {"errno"}, 30, "write value + newline to path (with errno: the kernel must refuse it with that errno)", write},
         {"read", "path", {}, {"expect", "expect-re"}, 30, "cat path; compare with expect (exact) or expect-re (regex)", read},
         {"hold", "", {}, {}, 30, "hold the busy tasks of a target module (default klp_target) in klp_target_busy_sleep", [](const Step& s, StepContext& c) { return holdTask(s, c, "1"); }},
         {"release", "", {}, {}, 30, "release the held busy tasks", [](const Step& s, StepContext& c) { return holdTask(s, c, "0"); }},
@@ -349,6 +355,25 @@ const Verb* findVerb(const std::string& name) {
         if (v.name == name)
             return &v;
     return nullptr;
+}
+
+std::string canonicalErrno(const std::string& name) {
+    // Names as glibc's strerrorname_np gives them (the guest tool prints those);
+    // the usual aliases map onto them.
+    static const std::map<std::string, std::string> known = [] {
+        std::map<std::string, std::string> m;
+        for (int e = 1; e < 200; e++)
+            if (const char* n = strerrorname_np(e))
+                m[n] = n;
+        for (const auto& [alias, canonical] : {std::pair{"EWOULDBLOCK", "EAGAIN"}, std::pair{"ENOTSUP", "EOPNOTSUPP"},
+                                              std::pair{"EDEADLOCK", "EDEADLK"}})
+            m[alias] = canonical;
+        return m;
+    }();
+    auto it = known.find(name);
+    if (it == known.end())
+        throw UsageError("unknown errno '" + name + "' (a name like EINVAL, EBUSY, ENODEV)");
+    return it->second;
 }
 
 bool kernelAtLeast(const std::string& release, const std::string& min) {

@@ -39,6 +39,10 @@ const Verb* findVerb(const std::string& name);
 // Options every step accepts besides its verb's own.
 const std::set<std::string>& commonOptions();
 
+// The errno name steps compare with the kernel's answer: "EINVAL" -> "EINVAL",
+// aliases ("EWOULDBLOCK") -> their glibc name. UsageError for an unknown name.
+std::string canonicalErrno(const std::string& name);
+
 // "6.12.117+deb12-cloud-amd64" >= "6.12"? (major.minor comparison)
 bool kernelAtLeast(const std::string& release, const std::string& min);
 

@@ -1,19 +1,29 @@
 #include "check/expect.h"
 
+#include <re2/re2.h>
+
 #include <map>
+#include <memory>
 #include <mutex>
+#include <stdexcept>
 
 namespace klp::check {
 
 namespace {
-const std::regex& regexFor(const std::string& pattern) {
+const re2::RE2& regexFor(const std::string& pattern) {
     static std::mutex m;
-    static std::map<std::string, std::regex> cache;
+    static std::map<std::string, std::unique_ptr<re2::RE2>> cache;
     std::lock_guard lock(m);
     auto it = cache.find(pattern);
-    if (it == cache.end())
-        it = cache.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first;
-    return it->second;
+    if (it == cache.end()) {
+        re2::RE2::Options o;
+        o.set_log_errors(false);
+        auto re = std::make_unique<re2::RE2>(pattern, o);
+        if (!re->ok())
+            throw std::invalid_argument(re->error());
+        it = cache.emplace(pattern, std::move(re)).first;
+    }
+    return *it->second;
 }
 
 std::string context(const std::vector<std::string>& lines, int from, int to, int mark) {
@@ -33,6 +43,10 @@ void compile(const Expectation& e) {
         regexFor(e.text);
 }
 
+bool regexSearch(const std::string& pattern, std::string_view text) {
+    return re2::RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), regexFor(pattern));
+}
+
 bool Expectation::matches(const std::string& line) const {
     switch (kind) {
     case Contains:
@@ -40,7 +54,7 @@ bool Expectation::matches(const std::string& line) const {
         return line.find(text) != std::string::npos;
     case Regex:
     case NotRegex:
-        return std::regex_search(line, regexFor(text));
+        return re2::RE2::PartialMatch(line, regexFor(text));
     }
     return false;
 }

@@ -1,8 +1,8 @@
 // FileCheck-style expectations over kernel log lines: an ordered list of
 // positive lines (substring or regex) with "not" lines between them.
 #pragma once
-#include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace klp::check {
@@ -13,12 +13,18 @@ struct Expectation {
     std::string text;    // as written in the case file
     int sourceLine = 0;  // line in the case file, for messages
     bool negative() const { return kind == NotContains || kind == NotRegex; }
-    bool matches(const std::string& line) const;  // (Not)Regex: std::regex_search
+    bool matches(const std::string& line) const;  // (Not)Regex: RE2 partial match
     std::string describe() const;                  // e.g. `not re: "Oops"`
 };
 
-// Throws std::regex_error for a bad pattern (callers name the file and line).
+// Regexes are RE2 syntax (linear time, no backreferences or lookaround), so no
+// pattern and no guest output can make matching recurse or take exponential time.
+// Throws std::invalid_argument for a bad pattern (callers name the file and line).
 void compile(const Expectation& e);
+
+// One regex search over `text` (a whole command output, say), with the same
+// engine and cache. Throws std::invalid_argument for a bad pattern.
+bool regexSearch(const std::string& pattern, std::string_view text);
 
 struct MatchResult {
     bool ok = true;

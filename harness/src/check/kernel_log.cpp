@@ -1,17 +1,18 @@
 #include "check/kernel_log.h"
 
-#include <regex>
+#include <re2/re2.h>
 
 namespace klp::check {
 
 std::string normaliseLine(std::string_view line) {
-    static const std::regex prefix(R"(^(<\d+>)?\[\s*\d+\.\d+\]\s?(\[\s*[TC]\d+\]\s?)?)");
-    static const std::regex tainted(R"(( Not tainted| Tainted: [A-Z ]+?)( \d+\.\d+))");
+    static const re2::RE2 prefix(R"(^(<\d+>)?\[\s*\d+\.\d+\]\s?(\[\s*[TC]\d+\]\s?)?)");
+    static const re2::RE2 tainted(R"(( Not tainted| Tainted: [A-Z ]+?)( \d+\.\d+))");
     std::string s(line);
     while (!s.empty() && (s.back() == '\r' || s.back() == '\n'))
         s.pop_back();
-    s = std::regex_replace(s, prefix, "", std::regex_constants::format_first_only);
-    return std::regex_replace(s, tainted, "$2");
+    re2::RE2::Replace(&s, prefix, "");
+    re2::RE2::GlobalReplace(&s, tainted, "\\2");
+    return s;
 }
 
 bool isTaintLine(std::string_view s) {

@@ -32,7 +32,7 @@ std::string aptCache(const std::vector<std::string>& args, Cache& cache) {
         return readFile(memo);
     std::vector<std::string> argv = {"apt-cache"};
     argv.insert(argv.end(), args.begin(), args.end());
-    std::string out = runProcess(argv, "/dev/null").output;
+    std::string out = runProcess(argv, "/dev/null", std::chrono::minutes(5)).output;
     if (!out.empty()) {  // never memoise "nothing": the lists may be missing
         fs::create_directories(memo.parent_path(), ec);
         writeFile(memo, out);

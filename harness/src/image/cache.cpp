@@ -4,9 +4,15 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/progress.h"
 
 namespace klp::image {
 namespace fs = std::filesystem;
@@ -23,6 +29,28 @@ fs::path Cache::entryDir(const std::string& kind, const std::string& label,
     return dir_ / kind / (label + "-" + key.substr(0, 12));
 }
 
+namespace {
+// Another klp-harness may be building this entry (a kernel: up to its recipe's
+// 3 h limit). Wait for it, saying so, but not forever.
+void waitForLock(int fd, const fs::path& entry) {
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    auto said = start;
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            throw HarnessError("cannot lock " + entry.string() + ".lock: " + std::strerror(errno));
+        if (Clock::now() - start > kCacheLockWait)
+            throw TimeoutError("another klp-harness has held " + entry.string() + ".lock for over " +
+                               std::to_string(kCacheLockWait.count() / 60) + " min; giving up");
+        if (Clock::now() - said > std::chrono::seconds(30) || said == start) {
+            progress("waiting for another klp-harness that is building " + entry.filename().string());
+            said = Clock::now();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+}
+}  // namespace
+
 fs::path Cache::get(const std::string& kind, const std::string& label, const std::string& key,
                     const std::function<void(const fs::path&)>& build) {
     fs::path entry = entryDir(kind, label, key);
@@ -31,13 +59,14 @@ fs::path Cache::get(const std::string& kind, const std::string& label, const std
     fs::create_directories(entry.parent_path());
     fs::path lockPath = entry;
     lockPath += ".lock";
-    int lock = open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock < 0 || flock(lock, LOCK_EX) != 0)
-        throw HarnessError("cannot lock " + lockPath.string());
+    int lock = open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (lock < 0)
+        throw HarnessError("cannot open " + lockPath.string() + ": " + std::strerror(errno));
     struct Unlock {
         int fd;
         ~Unlock() { close(fd); }
     } unlock{lock};
+    waitForLock(lock, entry);
     if (fs::exists(entry / "done"))  // built by someone else while we waited
         return entry;
     fs::remove_all(entry);

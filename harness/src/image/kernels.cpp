@@ -188,6 +188,8 @@ KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, const Toolcha
         key.addFile(frag, images / "config" / (std::string(frag) + ".config"));
     key.addFile("arch-config", images / "config" / (arch + ".config"));
     key.add("cc", runChecked({cc, "--version"}).substr(0, 120));
+    // Kconfig records the assembler and linker versions (AS_VERSION, LD_VERSION).
+    key.add("ld", runChecked({tc.crossCompile + "ld", "--version"}).substr(0, 120));
     const std::string label = ok.name + "-" + arch + "_" + version;
     fs::path entry = cache.get("kernels", label, key.hex(), [&](const fs::path& dir) {
         for (const auto& [tool, pkg] : std::vector<std::pair<std::string, std::string>>{
@@ -205,7 +207,8 @@ KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, const Toolcha
         if (!tc.crossCompile.empty())
             argv.push_back(tc.crossCompile);
         try {
-            runChecked(argv, log, [](std::string_view line) { progress(line); });
+            // Bounded like every host command: 15-40 min is normal on 2 cores.
+            runChecked(argv, log, [](std::string_view line) { progress(line); }, std::chrono::hours(3));
         } catch (const HarnessError& e) {
             // The entry goes with the failure: keep its build output beside the recipe's log.
             fs::path kept = log;

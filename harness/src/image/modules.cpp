@@ -1,7 +1,8 @@
 #include "image/modules.h"
 
 #include <algorithm>
-#include <regex>
+#include <re2/re2.h>
+
 #include <sstream>
 
 #include "util/error.h"
@@ -15,14 +16,14 @@ namespace fs = std::filesystem;
 
 std::string summariseBuildErrors(const std::string& log) {
     // gcc: "/path/src/klp_foo.c:12:5: error: ..." and the lines of context after it.
-    static const std::regex err(R"(([^\s:]*/)?([A-Za-z0-9_\-]+)\.[ch]:(\d+):(\d+): (fatal )?error: (.*))");
+    static const re2::RE2 err(R"((?:[^\s:]*/)?([A-Za-z0-9_\-]+)\.([ch]):(\d+):\d+: (?:fatal )?error: (.*))");
     std::istringstream in(log);
     std::string out;
     int shown = 0;
     for (std::string line; std::getline(in, line) && shown < 5;) {
-        std::smatch m;
-        if (std::regex_search(line, m, err)) {
-            out += "\n  module " + m[2].str() + ": " + m[2].str() + ".c:" + m[3].str() + ": error: " + m[6].str();
+        std::string module, ext, lineNo, what;
+        if (re2::RE2::PartialMatch(line, err, &module, &ext, &lineNo, &what)) {
+            out += "\n  module " + module + ": " + module + "." + ext + ":" + lineNo + ": error: " + what;
             shown++;
         }
     }
@@ -35,6 +36,23 @@ std::string summariseBuildErrors(const std::string& log) {
             out += "\n  " + lines[i];
     }
     return out;
+}
+
+std::vector<std::string> ourModuleNames() {
+    fs::path kbuild = projectDir() / "guest" / "modules" / "Kbuild";
+    std::istringstream in(readFile(kbuild));
+    std::vector<std::string> names;
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("obj-m", 0) != 0)
+            continue;
+        std::istringstream words(line.substr(line.find('=') + 1));
+        for (std::string w; words >> w;)
+            if (w.size() > 2 && w.compare(w.size() - 2, 2, ".o") == 0)
+                names.push_back(w.substr(0, w.size() - 2));
+    }
+    if (names.empty())
+        throw HarnessError(kbuild.string() + " names no modules (obj-m)");
+    return names;
 }
 
 ModuleSet buildModules(const KernelImage& kernel, const Toolchain& tc, Cache& cache) {

@@ -24,4 +24,8 @@ ModuleSet buildModules(const KernelImage& kernel, const Toolchain& tc, Cache& ca
 // Exposed for tests.
 std::string summariseBuildErrors(const std::string& log);
 
+// The names of our guest modules (guest/modules/Kbuild's obj-m), without
+// building anything: what case files may name.
+std::vector<std::string> ourModuleNames();
+
 }  // namespace klp::image

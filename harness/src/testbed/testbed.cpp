@@ -75,7 +75,7 @@ void Guest::checkAlive() {
 Testbed::Testbed(Options opts)
     : opts_(std::move(opts)),
       cache_(opts_.cacheDir.empty() ? defaultCacheDir() : opts_.cacheDir),
-      runDir_(RunDir::forProcess([](const fs::path& dir) { vm::libvirt::sweepEmbedRoot(dir / "libvirt"); })),
+      runDir_(RunDir::forProcess([](const fs::path& dir) { return vm::libvirt::sweepEmbedRoot(dir / "libvirt"); })),
       key_(guest::loadOrCreateKey(cache_.dir() / "ssh")) {
     static std::atomic<int> testbeds{0};
     dir_ = runDir_->path() / ("t" + std::to_string(testbeds++));
@@ -143,7 +143,11 @@ std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std
         backend_ = vm::libvirt::open(opts_.uri, runDir_->path() / "libvirt");
     progress("booting " + kernel.name + " (" + kernel.arch + ")");
     const auto start = Clock::now();
-    auto guest = std::make_unique<Guest>(backend_->start(spec), key_.privateKey);
+    std::unique_ptr<Guest> guest;
+    {
+        CreatingResource starting;  // a Ctrl-C now waits for the guard, then destroys it
+        guest = std::make_unique<Guest>(backend_->start(spec), key_.privateKey);
+    }
     guest->ssh_ = guest::SshSession::connect(dir / "ssh.sock", key_.privateKey, opts_.bootTimeout,
                                              [g = guest.get()] { g->checkAlive(); });
     progress("guest ready (SSH), " + seconds(Clock::now() - start) + " after the VM started");

@@ -1,12 +1,23 @@
-// Cleanup that must run even when the user presses Ctrl-C: destroying guests,
-// removing run directories. Call installSignalCleanup() first thing in main(),
-// before any thread starts: it blocks SIGINT/SIGTERM/SIGHUP in every thread and
-// handles them in one thread of its own, which runs every registered action
-// (newest first) and exits with 128+signal.
+// Cleanup that must run even when the user presses Ctrl-C or the harness itself
+// crashes: destroying guests, removing run directories.
+//
+// installSignalCleanup() goes first thing in main(), before any thread starts.
+// - SIGINT/SIGTERM/SIGHUP are blocked in every thread and handled by a thread of
+//   their own: it runs every registered action (newest first), including those
+//   registered while it runs, and exits with 128+signal. It is bounded: a second
+//   signal, or kForcedAfter without finishing, kills what must die (below) and exits.
+// - On a crash of the harness (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT) running
+//   actions is not safe; the handler SIGKILLs the emergency pids (our QEMUs) and
+//   dies with the signal. The next run sweeps the rest (util/run_dir.h).
 #pragma once
+#include <sys/types.h>
+
+#include <chrono>
 #include <functional>
 
 namespace klp {
+
+constexpr std::chrono::seconds kForcedAfter{30};
 
 void installSignalCleanup();
 
@@ -21,6 +32,10 @@ int exitCode(int code);
 // Drops a registered action without running it.
 void unregisterCleanup(int handle);
 
+// Processes to SIGKILL when cleanup cannot run actions (a crash, a forced exit).
+void addEmergencyKill(pid_t pid);
+void removeEmergencyKill(pid_t pid);
+
 // RAII: registers on construction, unregisters (without running) on destruction.
 class CleanupGuard {
 public:
@@ -31,6 +46,18 @@ public:
 
 private:
     int handle_;
+};
+
+// RAII around making something that needs cleanup (a guest starting) until its
+// CleanupGuard exists. Signal cleanup waits for these to end (bounded), so what
+// they made is cleaned too; once cleanup has begun, making one throws
+// HarnessError("interrupted") instead.
+class CreatingResource {
+public:
+    CreatingResource();
+    ~CreatingResource();
+    CreatingResource(const CreatingResource&) = delete;
+    CreatingResource& operator=(const CreatingResource&) = delete;
 };
 
 }  // namespace klp

@@ -2,6 +2,11 @@
 
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include <fstream>
 #include <sstream>
@@ -21,16 +26,26 @@ std::string readFile(const fs::path& path) {
 }
 
 void writeFile(const fs::path& path, std::string_view data, int mode) {
-    fs::path tmp = path;
-    tmp += ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out.write(data.data(), static_cast<std::streamsize>(data.size()));
-        if (!out)
-            throw HarnessError("cannot write " + path.string());
+    // A unique temp name (O_EXCL: never through a planted file or symlink), then
+    // rename: readers never see half a file, and two writers never mix theirs.
+    std::string tmp = path.string() + ".XXXXXX";
+    int fd = mkstemp(tmp.data());
+    if (fd < 0)
+        throw HarnessError("cannot write " + path.string() + ": " + std::strerror(errno));
+    bool ok = fchmod(fd, static_cast<mode_t>(mode)) == 0;
+    for (size_t done = 0; ok && done < data.size();) {
+        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        ok = n > 0;
+        done += ok ? static_cast<size_t>(n) : 0;
     }
-    chmod(tmp.c_str(), static_cast<mode_t>(mode));
-    fs::rename(tmp, path);  // atomic: readers never see half a file
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+        std::string why = std::strerror(errno);
+        unlink(tmp.c_str());
+        throw HarnessError("cannot write " + path.string() + ": " + why);
+    }
 }
 
 std::string sha256Hex(std::string_view data) {

@@ -8,6 +8,7 @@
 namespace klp {
 
 std::string readFile(const std::filesystem::path& path);  // throws HarnessError
+// Atomic: written to a unique temp name beside it, then renamed over it.
 void writeFile(const std::filesystem::path& path, std::string_view data, int mode = 0644);
 
 // Hex sha256 of bytes / of a file's contents.

@@ -1,77 +1,136 @@
 #include "util/run_dir.h"
 
-#include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
+#include <cstdio>
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <string>
 
 #include "util/cleanup.h"
 #include "util/error.h"
-#include "util/files.h"
+#include "util/progress.h"
 
 namespace klp {
 namespace fs = std::filesystem;
 
 namespace {
+const char* kLock = "lock";
+
 // libvirt's embedded driver may still be writing under the dir as it goes
 // (logs, status files), so a single remove_all can race it: retry briefly.
 void removeTree(const fs::path& dir) {
     for (int i = 0; i < 20; i++) {
         std::error_code ec;
         fs::remove_all(dir, ec);
-        if (!fs::exists(dir, ec))
+        if (!fs::exists(fs::symlink_status(dir, ec)))
             return;
         usleep(50000);
     }
 }
 
-bool ownerAlive(const fs::path& dir) {
-    try {
-        pid_t pid = std::stoi(readFile(dir / "owner.pid"));
-        return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-    } catch (...) {
-        return false;  // no owner file: a half-made dir of a killed run
+// Opens and locks dir/lock without waiting; -1 when another process holds it.
+int tryLock(const fs::path& dir, bool create) {
+    int fd = open((dir / kLock).c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT | O_EXCL : 0), 0600);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return -1;
     }
+    return fd;
+}
+
+// A dir of a killed run: its lock is free (locks die with their process, even
+// on SIGKILL), or it never got one and is older than any start could take.
+bool abandoned(const fs::path& dir, int* lockFd) {
+    *lockFd = tryLock(dir, false);
+    if (*lockFd >= 0)
+        return true;
+    std::error_code ec;
+    if (fs::exists(dir / kLock, ec))
+        return false;  // held: its run is alive
+    auto age = fs::file_time_type::clock::now() - fs::last_write_time(dir, ec);
+    return !ec && age > std::chrono::minutes(1);
 }
 }  // namespace
 
 fs::path RunDir::defaultBase() {
     const char* env = getenv("KLP_HARNESS_RUNDIR");
-    return env && *env ? fs::path(env) : fs::path("/tmp/klp-harness");
+    return env && *env ? fs::path(env) : fs::path("/tmp/klp-harness-" + std::to_string(geteuid()));
 }
 
-RunDir::RunDir(const fs::path& base, std::function<void(const fs::path&)> sweep)
-    : sweep_(std::move(sweep)) {
-    std::error_code ec;
-    fs::create_directories(base, ec);
-    for (const auto& entry : fs::directory_iterator(base, ec)) {
-        if (!entry.is_directory() || entry.path().filename().string().rfind("r", 0) != 0)
-            continue;
-        if (ownerAlive(entry.path()))
-            continue;
-        if (sweep_)
-            sweep_(entry.path());
-        removeTree(entry.path());
+void RunDir::ensurePrivateDir(const fs::path& dir) {
+    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        std::error_code ec;
+        fs::create_directories(dir, ec);  // a missing parent ($KLP_HARNESS_RUNDIR)
+        if (ec || chmod(dir.c_str(), 0700) != 0)
+            throw UsageError("cannot create " + dir.string() + ": " + (ec ? ec.message() : std::strerror(errno)));
     }
-    static std::atomic<int> counter{0};
-    path_ = base / ("r" + std::to_string(getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_, ec);
-    if (!fs::create_directories(path_, ec))
-        throw HarnessError("cannot create run directory " + path_.string() + ": " + ec.message());
-    writeFile(path_ / "owner.pid", std::to_string(getpid()));
+    struct stat st {};
+    if (lstat(dir.c_str(), &st) != 0)
+        throw UsageError("cannot use " + dir.string() + ": " + std::strerror(errno));
+    std::string why;
+    if (S_ISLNK(st.st_mode))
+        why = "it is a symlink";
+    else if (!S_ISDIR(st.st_mode))
+        why = "it is not a directory";
+    else if (st.st_uid != geteuid())
+        why = "it belongs to uid " + std::to_string(st.st_uid);
+    else if (st.st_mode & 077) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%o", st.st_mode & 0777);
+        why = std::string("others may read or write it (mode ") + mode + ")";
+    }
+    if (!why.empty())
+        throw UsageError("refusing to use " + dir.string() + ": " + why +
+                         "; remove it or point $KLP_HARNESS_RUNDIR at a private directory");
+}
+
+RunDir::RunDir(const fs::path& base, SweepFn sweep) : sweep_(std::move(sweep)) {
+    ensurePrivateDir(base);
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(base, ec)) {
+        std::string name = entry.path().filename().string();
+        if (entry.is_symlink() || !entry.is_directory() || (name[0] != 'r' && name[0] != 'n'))
+            continue;
+        int fd = -1;
+        if (!abandoned(entry.path(), &fd))
+            continue;
+        int killed = sweep_ ? sweep_(entry.path()) : 0;
+        removeTree(entry.path());
+        if (fd >= 0)
+            close(fd);
+        progress("removed " + entry.path().string() + ", left by a run that was killed" +
+                 (killed ? " (killed its " + std::to_string(killed) + " QEMU process" + (killed > 1 ? "es)" : ")") : ""));
+    }
+    // Made and locked under a name the sweep leaves alone for a minute, then renamed.
+    std::string tmpl = (base / ("n" + std::to_string(getpid()) + "-XXXXXX")).string();
+    if (!mkdtemp(tmpl.data()))
+        throw HarnessError("cannot create a run directory in " + base.string() + ": " + std::strerror(errno));
+    lockFd_ = tryLock(tmpl, true);
+    if (lockFd_ < 0)
+        throw HarnessError("cannot lock run directory " + tmpl + ": " + std::strerror(errno));
+    path_ = base / ("r" + fs::path(tmpl).filename().string().substr(1));
+    if (rename(tmpl.c_str(), path_.c_str()) != 0)
+        throw HarnessError("cannot create run directory " + path_.string() + ": " + std::strerror(errno));
 }
 
 RunDir::~RunDir() {
     if (sweep_)
         sweep_(path_);
     removeTree(path_);
+    if (lockFd_ >= 0)
+        close(lockFd_);
 }
 
-std::shared_ptr<RunDir> RunDir::forProcess(std::function<void(const fs::path&)> sweep) {
+std::shared_ptr<RunDir> RunDir::forProcess(SweepFn sweep) {
     static std::mutex m;
     static std::shared_ptr<RunDir> dir;  // destroyed (swept, removed) at exit
     std::lock_guard lock(m);

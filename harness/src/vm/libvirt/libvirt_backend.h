@@ -17,6 +17,7 @@ std::shared_ptr<Backend> open(const std::string& uri, const std::filesystem::pat
 
 // Kills QEMU processes an embedded root left behind (its run/qemu/*.pid files),
 // e.g. after the harness was SIGKILLed. Safe on a root that is in use by nobody.
-void sweepEmbedRoot(const std::filesystem::path& stateDir);
+// Returns how many it killed.
+int sweepEmbedRoot(const std::filesystem::path& stateDir);
 
 }  // namespace klp::vm::libvirt
