@@ -1,21 +1,58 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * klp_fault: makes the guest fail on demand, for the harness's own tests of
- * crash detection. Write one word to /sys/kernel/klp_fault/trigger:
- *   panic  panic("klp_fault: requested panic")
- *   oops   NULL pointer dereference
- *   bug    BUG()
- *   warn   WARN(1, ...)  (the guest lives on)
- *   hang   spin with preemption off for `hang_seconds` (soft lockup)
+ * crash detection (check/crash.cpp and its recorded fixtures). Write one word
+ * to /sys/kernel/klp_fault/trigger:
+ *   panic        panic("klp_fault: requested panic")
+ *   oops         NULL pointer dereference in fault_oops() (x86_64: "BUG: kernel
+ *                NULL pointer dereference"; ppc64le: "BUG: Kernel NULL pointer
+ *                dereference on write at 0x00000000")
+ *   bug          BUG() ("kernel BUG at klp_fault.c:N!", then the arch's oops)
+ *   warn         WARN(1, ...)  (the guest lives on)
+ *   hang         spin with preemption off for `hang_seconds` (default 30): an RCU
+ *                stall ("rcu: INFO: ... detected stalls") and/or a soft lockup
+ *                ("watchdog: BUG: soft lockup"); recorded under TCG, 30 s gave
+ *                only the RCU stall (whose stack dump touches the soft lockup
+ *                watchdog), 60 s the soft lockup
+ *   gpf          write through the non-canonical pointer 0xdead000000000000 in
+ *                fault_gpf() (x86_64: "general protection fault"; ppc64le:
+ *                "BUG: Unable to handle kernel data access" and a bad-area oops)
+ *   stackprot    fault_stackprot() writes `overflow_bytes` (default 48) bytes
+ *                through a volatile pointer into a 16-byte local array: with
+ *                CONFIG_STACKPROTECTOR the canary check panics ("stack-protector:
+ *                Kernel stack is corrupted in: fault_stackprot")
+ *   listcorrupt  list_add() next to an entry whose prev pointer was corrupted
+ *                (static lists, no memory is harmed): with CONFIG_DEBUG_LIST or
+ *                CONFIG_LIST_HARDENED "list_add corruption. next->prev should be
+ *                prev", a BUG with CONFIG_BUG_ON_DATA_CORRUPTION, else a WARNING
+ *                (the list is left alone); without either, nothing is reported
+ *   listdel      list_del() of an entry whose next entry no longer points back
+ *                ("list_del corruption. next->prev should be ..."), same configs
+ *   doublefault  (x86_64 only) a push through the non-canonical stack pointer
+ *                0xdead000000000000 in fault_doublefault(): the #SS cannot be
+ *                delivered on that stack, so "PANIC: double fault" and a panic;
+ *                elsewhere it logs "klp_fault: doublefault: x86_64 only"
+ *   ubsan        reads a[`ubsan_index`] (default 4) of a static int a[4] that sits
+ *                in a struct before another int (so the read stays in it): with
+ *                CONFIG_UBSAN_BOUNDS "UBSAN: array-index-out-of-bounds", else
+ *                nothing (the value read is logged)
+ * stackprot, listcorrupt, listdel and ubsan log "klp_fault: <trigger>: returned"
+ * when they come back (nothing was detected, or only a WARNING/UBSAN report).
  */
 #include <linux/delay.h>
 #include <linux/kobject.h>
+#include <linux/list.h>
 #include <linux/module.h>
+#include <linux/objtool.h>
 #include <linux/preempt.h>
 #include <linux/sysfs.h>
 
 static int hang_seconds = 30;
 module_param(hang_seconds, int, 0644);
+static int overflow_bytes = 48;
+module_param(overflow_bytes, int, 0644);
+static int ubsan_index = 4;
+module_param(ubsan_index, int, 0644);
 
 static struct kobject *fault_kobj;
 
@@ -24,6 +61,70 @@ static noinline void fault_oops(void)
 	int *volatile p = NULL;
 
 	*p = 1;
+}
+
+static noinline void fault_gpf(void)
+{
+	int *volatile p = (int *)0xdead000000000000UL;
+
+	*p = 1;
+}
+
+static noinline void fault_stackprot(int n)
+{
+	char buf[16];
+	char *volatile p = buf;
+	int i;
+
+	for (i = 0; i < n; i++)
+		p[i] = 0x41;
+	pr_info("klp_fault: stackprot: wrote %d bytes into a %zu-byte array (%c)\n", n, sizeof(buf), buf[0]);
+}
+
+static LIST_HEAD(fault_list);
+static struct list_head fault_a, fault_b;
+
+static noinline void fault_listcorrupt(void)
+{
+	INIT_LIST_HEAD(&fault_list);
+	list_add(&fault_a, &fault_list);
+	WRITE_ONCE(fault_a.prev, &fault_b);	/* next->prev no longer the head */
+	list_add(&fault_b, &fault_list);
+}
+
+static noinline void fault_listdel(void)
+{
+	INIT_LIST_HEAD(&fault_list);
+	list_add(&fault_a, &fault_list);
+	list_add(&fault_b, &fault_list);	/* head, b, a */
+	WRITE_ONCE(fault_a.prev, &fault_list);	/* a no longer points back at b */
+	list_del(&fault_b);
+}
+
+#ifdef CONFIG_X86_64
+/*
+ * A push through a non-canonical stack pointer raises #SS, whose delivery on the
+ * same stack faults again: the CPU gives up with a double fault (#DF runs on its
+ * own IST stack), and the kernel prints "PANIC: double fault" and panics.
+ */
+static noinline void fault_doublefault(void)
+{
+	asm volatile("movq %0, %%rsp\n\tpushq $0\n" : : "r"(0xdead000000000000UL) : "memory");
+}
+/* objtool cannot follow a stack pointer set by hand, nor need it: no return. */
+STACK_FRAME_NON_STANDARD(fault_doublefault);
+#endif
+
+struct fault_ubsan_s {
+	int a[4];
+	int guard;
+};
+
+static struct fault_ubsan_s fault_ubsan_data = { { 1, 2, 3, 4 }, 5 };
+
+static noinline int fault_ubsan(int i)
+{
+	return fault_ubsan_data.a[i];
 }
 
 static ssize_t trigger_store(struct kobject *kobj, struct kobj_attribute *attr,
@@ -45,6 +146,26 @@ static ssize_t trigger_store(struct kobject *kobj, struct kobj_attribute *attr,
 		for (i = 0; i < hang_seconds * 1000; i++)
 			mdelay(1);
 		preempt_enable();
+	} else if (sysfs_streq(buf, "gpf")) {
+		fault_gpf();
+	} else if (sysfs_streq(buf, "stackprot")) {
+		fault_stackprot(overflow_bytes);
+		pr_info("klp_fault: stackprot: returned\n");
+	} else if (sysfs_streq(buf, "listcorrupt")) {
+		fault_listcorrupt();
+		pr_info("klp_fault: listcorrupt: returned\n");
+	} else if (sysfs_streq(buf, "listdel")) {
+		fault_listdel();
+		pr_info("klp_fault: listdel: returned\n");
+	} else if (sysfs_streq(buf, "doublefault")) {
+#ifdef CONFIG_X86_64
+		fault_doublefault();
+#else
+		pr_info("klp_fault: doublefault: x86_64 only\n");
+#endif
+	} else if (sysfs_streq(buf, "ubsan")) {
+		pr_info("klp_fault: ubsan: a[%d] = %d\n", ubsan_index, fault_ubsan(ubsan_index));
+		pr_info("klp_fault: ubsan: returned\n");
 	} else {
 		return -EINVAL;
 	}
