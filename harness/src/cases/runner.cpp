@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cases/console_watch.h"
 #include "cases/verbs.h"
 #include "check/crash.h"
 #include "check/expect.h"
@@ -36,6 +37,39 @@ std::vector<std::string> kernelLog(guest::SshSession& ssh) {
     if (r.timedOut || r.exitCode != 0)
         throw HarnessError("cannot read the guest's kernel log");
     return check::normaliseLog(r.out);
+}
+
+// What distro livepatch QA prints for a transition that does not end: every task
+// not yet in the target patch state, with its kernel stack. Then the kernel's own
+// list of blocked tasks (sysrq w) goes to the kernel log.
+const char* kStuckDump = R"SH(
+target=0
+for p in /sys/kernel/livepatch/*/; do
+  [ -d "$p" ] || continue
+  t=$(cat "$p/transition"); e=$(cat "$p/enabled")
+  echo "patch $(basename "$p"): enabled=$e transition=$t"
+  [ "$t" = 1 ] && [ "$e" = 1 ] && target=1
+done
+for d in /proc/[0-9]*; do
+  s=$(cat "$d/patch_state" 2>/dev/null) || continue
+  { [ "$s" = -1 ] || [ "$s" = "$target" ]; } && continue
+  echo "task ${d#/proc/} $(cat "$d/comm") patch_state=$s, not yet $target:"
+  sed 's/^/    /' "$d/stack" 2>/dev/null
+done
+echo w > /proc/sysrq-trigger 2>/dev/null
+true
+)SH";
+
+// The stuck-step dump, or why there is none (a guest that no longer answers).
+std::string stuckDump(guest::SshSession& ssh) {
+    try {
+        auto r = ssh.exec(kStuckDump, std::chrono::seconds(20));
+        if (r.timedOut)
+            return "(the guest did not answer the stuck-task dump within 20 s)\n";
+        return r.out.empty() ? "(no livepatch transition in progress)\n" : r.out;
+    } catch (const std::exception& e) {
+        return std::string("(no stuck-task dump: ") + e.what() + ")\n";
+    }
 }
 
 struct StepLog {
@@ -84,6 +118,15 @@ CaseResult runCase(const Case& c, testbed::Testbed& bed, const image::KernelImag
     Verdict verdict = Verdict::Pass;
     std::string reason;
     std::vector<std::string> lines;
+    std::error_code sizeError;
+    auto consoleStart = fs::file_size(guest->consoleLog(), sizeError);
+    ConsoleWatch watch(guest->vm(), sizeError ? 0 : consoleStart);
+    auto dumpStuck = [&](const std::string& why) {
+        std::string dump = stuckDump(guest->ssh());
+        writeFile(res.dir / "stuck.txt", why + "\n" + dump);
+        log.line("stuck: " + why + "\n" + dump);
+        return "\n\nstuck tasks (stuck.txt; sysrq w in kernel.log):\n" + dump;
+    };
     try {
         lines = kernelLog(guest->ssh());
         for (const Step& s : c.steps) {
@@ -124,7 +167,7 @@ CaseResult runCase(const Case& c, testbed::Testbed& bed, const image::KernelImag
             if (!o.ok) {
                 verdict = Verdict::Fail;
                 reason = c.file.filename().string() + ":" + std::to_string(s.line) + ": " + s.verb + " " + s.arg;
-                res.detail = o.message;
+                res.detail = o.message + (o.stuck ? dumpStuck(o.message) : "");
                 break;
             }
         }
@@ -136,10 +179,27 @@ CaseResult runCase(const Case& c, testbed::Testbed& bed, const image::KernelImag
                 res.detail = m.message;
             }
         }
+    } catch (const TimeoutError& e) {
+        verdict = Verdict::Error;  // a guest command never came back: a hung kernel or task
+        reason = e.what();
+        log.line(std::string("error: ") + e.what());
+        if (!watch.crash())
+            res.detail = dumpStuck(e.what());
     } catch (const std::exception& e) {
         verdict = Verdict::Error;  // the guest stopped answering, or the harness broke
         reason = e.what();
         log.line(std::string("error: ") + e.what());
+    }
+    watch.stop();
+    if (watch.vanished()) {
+        verdict = Verdict::Error;
+        reason = "guest vanished: its QEMU stopped while the case ran (killed from outside?)";
+        log.line("error: " + reason);
+    } else if (auto crash = watch.crash()) {
+        log.line("console: " + crash->kind + ": " + crash->title + " (guest destroyed)");
+        res.detail = "the console showed \"" + crash->title + "\" (console.log); the guest was destroyed at once";
+        if (crash->kind == c.expectCrash && verdict == Verdict::Error)
+            verdict = Verdict::Pass;  // the crash the case provokes ended it, as intended
     }
 
     // Keep the kernel log as the guest had it, then the console (crash reports).

@@ -68,6 +68,7 @@ std::string writeCmd(const std::string& path, const std::string& value) {
 }
 
 StepOutcome fail(std::string msg) { return {false, std::move(msg), {}}; }
+StepOutcome stuck(std::string msg) { return {false, std::move(msg), {}, true}; }
 StepOutcome ok() { return {}; }
 
 // What klp-syscall (guest/tools) printed: "ok", or "errno ENAME N: text".
@@ -113,8 +114,8 @@ StepOutcome load(const Step& s, StepContext& c) {
         return ok();  // not a livepatch: loaded is done
     std::string state;
     if (!waitTransitionDone(c, s.arg, &state))
-        return fail("transition of " + modName(s.arg) + " still running after " +
-                    std::to_string(c.timeout.count()) + " s");
+        return stuck("transition of " + modName(s.arg) + " still running after " +
+                     std::to_string(c.timeout.count()) + " s");
     return ok();
 }
 
@@ -166,7 +167,7 @@ StepOutcome enable(const Step& s, StepContext& c) {
     if (r.exitCode != 0)
         return fail("enabling " + s.arg + " failed: " + trim(r.out + r.err));
     std::string state;
-    return waitTransitionDone(c, s.arg, &state) ? ok() : fail("transition of " + s.arg + " did not finish");
+    return waitTransitionDone(c, s.arg, &state) ? ok() : stuck("transition of " + s.arg + " did not finish");
 }
 
 StepOutcome disable(const Step& s, StepContext& c) {
@@ -178,7 +179,7 @@ StepOutcome disable(const Step& s, StepContext& c) {
         return ok();
     // The patch directory vanishes asynchronously once the patch is freed.
     if (!waitUntil(c, "test -e " + lpDir(s.arg) + " && echo present; true", ""))
-        return fail("patch " + s.arg + " still in sysfs " + std::to_string(c.timeout.count()) + " s after disable");
+        return stuck("patch " + s.arg + " still in sysfs " + std::to_string(c.timeout.count()) + " s after disable");
     return ok();
 }
 
@@ -186,8 +187,8 @@ StepOutcome waitTransition(const Step& s, StepContext& c) {
     std::string want = s.opt("value", "0"), last;
     if (waitUntil(c, "cat " + lpDir(s.arg) + "/transition 2>&1", want, &last))
         return ok();
-    return fail(lpDir(s.arg) + "/transition is " + last + ", expected " + want + " within " +
-                std::to_string(c.timeout.count()) + " s");
+    return stuck(lpDir(s.arg) + "/transition is " + last + ", expected " + want + " within " +
+                 std::to_string(c.timeout.count()) + " s");
 }
 
 StepOutcome write(const Step& s, StepContext& c) {

@@ -21,6 +21,7 @@ struct StepOutcome {
     bool ok = true;
     std::string message;
     std::vector<std::pair<std::string, bool>> subtests;  // ktap: (description, ok)
+    bool stuck = false;  // it waited out its timeout (a transition that never ends): dump the tasks
 };
 
 struct Verb {

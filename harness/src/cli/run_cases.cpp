@@ -13,6 +13,8 @@
 #include "report/results.h"
 #include "report/writers.h"
 #include "testbed/testbed.h"
+#include "util/cleanup.h"
+#include "util/error.h"
 #include "util/progress.h"
 #include "vm/arch.h"
 
@@ -76,6 +78,9 @@ int prepare(const std::vector<Target>& targets, const std::string& cacheDir) {
 int runCases(const RunArgs& a) {
     auto targets = runTargets(a.arches, a.kernels);
     auto cases = cases::loadCases(a.paths);  // bad case files fail here, before any boot
+    for (const auto& name : a.expectSkips)
+        if (std::none_of(cases.begin(), cases.end(), [&](const cases::Case& c) { return c.name == name; }))
+            throw UsageError("--expect-skip " + name + ": no such case in the paths given");
     if (cases.empty()) {
         std::fprintf(stderr, "klp-harness: no case files (*.yaml) in the paths given\n");
         return 2;
@@ -89,7 +94,17 @@ int runCases(const RunArgs& a) {
     o.memoryMiB = a.memory;
     testbed::Testbed bed(o);
     report::ResultsFile results(out, report::runMetadata(bed.describeBackend()));
+    // Interrupted (Ctrl-C, SIGTERM): the reports of what finished, from the
+    // results.json on disk (rewritten atomically after every case).
+    CleanupGuard renderOnSignal([out] {
+        try {
+            report::renderAll(report::readResults(out), out);
+            std::fprintf(stderr, "klp-harness: partial reports in %s\n", out.c_str());
+        } catch (...) {
+        }
+    });
     int pass = 0, fail = 0, skip = 0, miss = 0;
+    std::vector<std::string> unexpected;  // --strict: cases that should have passed or skipped
     // Every kernel and module set first: a bad target or a failed build stops the
     // run before any case, not after hours of others.
     struct Prepared {
@@ -118,6 +133,10 @@ int runCases(const RunArgs& a) {
             results.add(report::caseJson(cases[i], r, out));
             std::printf("%-5s %-44s %-20s %6.1f s\n", cases::verdictName(r.verdict), r.name.c_str(),
                         (t.arch + "/" + kernel.name).c_str(), r.seconds);
+            bool skipExpected = std::find(a.expectSkips.begin(), a.expectSkips.end(), r.name) != a.expectSkips.end();
+            if (r.verdict != (skipExpected ? cases::Verdict::Skip : cases::Verdict::Pass))
+                unexpected.push_back(std::string(cases::verdictName(r.verdict)) + " " + r.name + " on " + t.arch + "/" +
+                                     kernel.name + (skipExpected ? " (expected SKIP)" : ""));
             if (r.verdict == cases::Verdict::Pass) {
                 pass++;
             } else if (r.verdict == cases::Verdict::Skip) {
@@ -141,8 +160,13 @@ int runCases(const RunArgs& a) {
         std::printf("\n%s\n", report::crossArchView(results.doc()).c_str());
     std::printf("%d passed, %d failed, %d skipped\n", pass, fail + miss, skip);
     std::printf("reports: %s/{results.json,results.ktap,junit.xml,report.html}\n", out.c_str());
+    if (a.strict && !unexpected.empty()) {
+        std::printf("strict: %zu case(s) did not PASS (or SKIP as expected):\n", unexpected.size());
+        for (const auto& u : unexpected)
+            std::printf("  %s\n", u.c_str());
+    }
     // 1: the kernel misbehaved (FAIL/ERROR); 2: the harness could not run a case.
-    return fail ? 1 : miss ? 2 : 0;
+    return fail ? 1 : miss ? 2 : a.strict && !unexpected.empty() ? 1 : 0;
 }
 
 int renderReports(const std::string& dir) {

@@ -14,6 +14,10 @@ struct RunArgs {
     std::string out;
     int cpus = 1;
     int memory = 512;
+    // CI mode: any verdict but PASS fails the run (exit 1), except the SKIPs
+    // named in expectSkips (case names; such a case must then really SKIP).
+    bool strict = false;
+    std::vector<std::string> expectSkips;
 };
 
 // One (arch, kernel) pair of a run.
@@ -24,7 +28,8 @@ struct Target {
 // NAME runs on every --arch (default x86_64). Throws UsageError for an unknown arch.
 std::vector<Target> runTargets(const std::vector<std::string>& arches, const std::vector<std::string>& kernels);
 
-// Exit code: 0 all PASS/SKIP, 1 any FAIL/ERROR, 2 a MISS or the harness failed.
+// Exit code: 0 all PASS/SKIP, 1 any FAIL/ERROR (with strict: any unexpected
+// verdict), 2 a MISS or the harness failed.
 int runCases(const RunArgs& args);
 // `prepare`: fetches or builds the kernel, our modules and the guest userland
 // into the cache, boots nothing. Prints what it prepared.

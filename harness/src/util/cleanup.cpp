@@ -21,6 +21,7 @@ std::condition_variable changed;
 std::mutex exiting;         // held for good by the thread that cleans up after a signal
 std::map<int, std::function<void()>> actions;
 int nextHandle = 1;
+std::function<void()> forcedCleanup;
 int creating = 0;           // CreatingResource scopes alive
 bool shuttingDown = false;
 
@@ -79,6 +80,17 @@ void onSignals(sigset_t set) {
     say(again > 0 ? "klp-harness: second signal: killing guests now\n"
                   : "klp-harness: cleanup took too long: killing guests now\n");
     killEmergencyPids();
+    std::function<void()> forced;
+    {
+        std::lock_guard lock(mutex);
+        forced = forcedCleanup;
+    }
+    if (forced) {
+        try {
+            forced();
+        } catch (...) {
+        }
+    }
     _exit(128 + sig);
 }
 
@@ -134,6 +146,11 @@ int registerCleanup(std::function<void()> action) {
 void unregisterCleanup(int handle) {
     std::lock_guard lock(mutex);
     actions.erase(handle);
+}
+
+void setForcedCleanup(std::function<void()> action) {
+    std::lock_guard lock(mutex);
+    forcedCleanup = std::move(action);
 }
 
 void addEmergencyKill(pid_t pid) {

@@ -36,6 +36,10 @@ void unregisterCleanup(int handle);
 void addEmergencyKill(pid_t pid);
 void removeEmergencyKill(pid_t pid);
 
+// What a forced exit still does after those kills: quick work that needs no
+// libvirt or guest (removing the run dir). Replaces any earlier one.
+void setForcedCleanup(std::function<void()> action);
+
 // RAII: registers on construction, unregisters (without running) on destruction.
 class CleanupGuard {
 public:

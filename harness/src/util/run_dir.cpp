@@ -136,11 +136,13 @@ std::shared_ptr<RunDir> RunDir::forProcess(SweepFn sweep) {
     std::lock_guard lock(m);
     if (!dir) {
         dir = std::make_shared<RunDir>(defaultBase(), std::move(sweep));
-        registerCleanup([d = dir.get()] {  // on SIGINT/SIGTERM: exit() is not called
+        auto sweepAndRemove = [d = dir.get()] {  // on SIGINT/SIGTERM: exit() is not called
             if (d->sweep_)
                 d->sweep_(d->path_);
             removeTree(d->path_);
-        });
+        };
+        registerCleanup(sweepAndRemove);
+        setForcedCleanup(sweepAndRemove);  // no libvirt in it: fine for a forced exit too
     }
     return dir;
 }

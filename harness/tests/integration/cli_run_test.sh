@@ -14,13 +14,13 @@ fail() { echo "FAIL: $*"; echo "--- output"; cat "$tmp/out"; exit 1; }
 "$bin" -q run --kernel "$kernel" --out "$tmp/results" "$cases" > "$tmp/out" 2>&1
 rc=$?
 [ "$rc" -eq 1 ] || fail "exit code $rc, expected 1"
-grep -q '^FAIL  broken-expectation' "$tmp/out" || fail "no FAIL verdict line"
+grep -q '^FAIL  verdicts/broken-expectation' "$tmp/out" || fail "no FAIL verdict line"
 grep -q 'broken-expectation.yaml:6: load klp_basic' "$tmp/out" || fail "FAIL does not name file:line"
 grep -q 'no match for "klp_basic: this line is never printed" (case line 9)' "$tmp/out" || fail "no unmatched expectation"
 grep -q "livepatch: 'klp_basic': patching complete" "$tmp/out" || fail "no log context in the diff"
-grep -q '^ERROR panic' "$tmp/out" || fail "no ERROR verdict line"
+grep -q '^ERROR verdicts/panic' "$tmp/out" || fail "no ERROR verdict line"
 grep -q 'Kernel panic - not syncing: klp_fault: requested panic' "$tmp/out" || fail "no crash title"
-[ -s "$tmp/results/panic/x86_64_$kernel/console.log" ] || fail "no console log kept"
+[ -s "$tmp/results/verdicts/panic/x86_64_$kernel/console.log" ] || fail "no console log kept"
 
 printf 'title: x\nseeds: [y]\nsteps:\n  - load: klp_basic\n    parms: 1\n' > "$tmp/bad.yaml"
 "$bin" run --kernel "$kernel" "$tmp/bad.yaml" > "$tmp/out" 2>&1
