@@ -74,8 +74,8 @@ TEST(CaseFile, ErrorsNameFileAndLine) {
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    parms: y\n"),
               file + ":4: 'load' has no option 'parms' (allowed: params, arch, comment, kernel-min, timeout, log)");
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    arch: ppc64\n"),
-              file + ":3: unknown arch 'ppc64' in 'arch' (x86_64, ppc64le)");
-    EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    arch: \",\"\n"), file + ":3: 'arch' names no arch (x86_64, ppc64le)");
+              file + ":4: unknown arch 'ppc64' in 'arch' (x86_64, ppc64le)");
+    EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    arch: \",\"\n"), file + ":4: 'arch' names no arch (x86_64, ppc64le)");
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load-fail: x\n"), file + ":3: 'load-fail' needs 'errno'");
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load:\n"), file + ":3: 'load' needs a module ('- load: <module>')");
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    log:\n      - re: \"(\"\n").rfind(file + ":5: bad regex", 0), 0u);
@@ -101,8 +101,8 @@ TEST(CaseFile, LoadsFoldersSortedAndNamedFromTheCasesRoot) {
     CaseDir d;
     fs::create_directories(d.dir / "cases" / "b");
     fs::create_directories(d.dir / "cases" / "a");
-    d.write("cases/b/two.yaml", "title: two\nsteps:\n  - load: x\n");
-    d.write("cases/a/one.yaml", "title: one\nsteps:\n  - load: x\n");
+    d.write("cases/b/two.yaml", "title: two\nsteps:\n  - load: klp_basic\n");
+    d.write("cases/a/one.yaml", "title: one\nsteps:\n  - load: klp_basic\n");
     d.write("cases/a/notes.txt", "not a case");
     auto all = cases::loadCases({(d.dir / "cases" / "a").string(), (d.dir / "cases").string()});
     ASSERT_EQ(all.size(), 3u);

@@ -20,14 +20,15 @@ TEST(Process, OnLineSeesEveryLineIncludingAnUnterminatedLast) {
     EXPECT_EQ(out, "one\ntwo\nthree");
 }
 
-TEST(Process, ChildLeadsItsOwnProcessGroup) {
-    // ps prints the child's pid and process group; they are the same.
-    auto r = runProcess({"sh", "-c", "ps -o pid=,pgid= -p $$"});
+TEST(Process, ChildRunsInAGroupOfItsOwn) {
+    // ps prints the child's process group and its parent's (the guard, which
+    // leads the group so one kill ends everything the command started).
+    auto r = runProcess({"sh", "-c", "ps -o pgid= -p $$; ps -o pid= -p $PPID"});
     std::istringstream in(r.output);
-    long pid = 0, pgid = 0;
-    in >> pid >> pgid;
-    EXPECT_GT(pid, 0);
-    EXPECT_EQ(pid, pgid);
+    long pgid = 0, guard = 0;
+    in >> pgid >> guard;
+    EXPECT_GT(pgid, 0);
+    EXPECT_EQ(pgid, guard);
     EXPECT_NE(pgid, static_cast<long>(getpgrp()));
 }
 
