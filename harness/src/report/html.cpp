@@ -50,8 +50,11 @@ std::string timeline(const Json& t) {
     auto x = [&](double ms) { return left + (ms - start) / span * (W - left - 10); };
     std::string s = "<svg class=tl width='" + std::to_string(W) + "' height='" + std::to_string(H) +
                     "' viewBox='0 0 " + std::to_string(W) + " " + std::to_string(H) + "'>";
-    // Axis with ticks every second (or every 5 s for long transitions).
+    // Axis with ticks every second (or every 5 s for long transitions), and never
+    // more than 50 ticks: a transition of days (or a bogus end_ms) stays one small SVG.
     double step = span > 20000 ? 5000 : 1000;
+    while (span / step > 50)
+        step *= 10;
     for (double ms = 0; ms <= span; ms += step) {
         double px = x(start + ms);
         s += "<line x1='" + num(px) + "' y1='0' x2='" + num(px) + "' y2='" + std::to_string(H - 18) +

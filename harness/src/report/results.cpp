@@ -2,7 +2,11 @@
 
 #include <unistd.h>
 
+#include <climits>
+#include <cmath>
+#include <cstdint>
 #include <ctime>
+#include <initializer_list>
 
 #include "util/error.h"
 #include "util/files.h"
@@ -89,15 +93,158 @@ void ResultsFile::finish() {
 
 void ResultsFile::write() { writeFile(path_, doc_.dump(2) + "\n"); }
 
+namespace {
+
+// The shape of results.json as the writers read it. They index with [] and
+// convert without asking, so a hand-edited or foreign file is checked here once:
+// one line naming the file and the bad value beats a json type_error (or worse,
+// a const [] on a missing key) deep inside a writer.
+enum class Kind { String, Number, Integer, Boolean, Object, Array };
+
+struct Field {
+    const char* key;
+    Kind kind;
+    bool required;
+};
+
+const char* kindName(Kind k) {
+    switch (k) {
+    case Kind::String: return "a string";
+    case Kind::Number: return "a number";
+    case Kind::Integer: return "an integer";
+    case Kind::Boolean: return "true or false";
+    case Kind::Object: return "an object";
+    case Kind::Array: return "an array";
+    }
+    return "?";
+}
+
+bool isKind(const Json& v, Kind k) {
+    switch (k) {
+    case Kind::String: return v.is_string();
+    // Finite: timelines scale by these; an int must fit (line numbers, pids).
+    case Kind::Number: return v.is_number() && std::isfinite(v.get<double>());
+    case Kind::Integer:
+        return v.is_number_unsigned() ? v.get<std::uint64_t>() <= std::uint64_t(INT_MAX)
+               : v.is_number_integer() ? v.get<std::int64_t>() >= INT_MIN && v.get<std::int64_t>() <= INT_MAX
+                                       : false;
+    case Kind::Boolean: return v.is_boolean();
+    case Kind::Object: return v.is_object();
+    case Kind::Array: return v.is_array();
+    }
+    return false;
+}
+
+class ShapeCheck {
+public:
+    explicit ShapeCheck(std::string file) : file_(std::move(file)) {}
+
+    // `v` (found at `where`) is an object whose `fields` have their kinds.
+    void object(const Json& v, const std::string& where, std::initializer_list<Field> fields) const {
+        if (!v.is_object())
+            fail(where, "must be an object");
+        for (const Field& f : fields) {
+            auto it = v.find(f.key);
+            if (it == v.end()) {
+                if (f.required)
+                    fail(where, std::string("has no \"") + f.key + "\"");
+                continue;
+            }
+            if (!isKind(*it, f.kind))
+                fail(join(where, f.key), std::string("must be ") + kindName(f.kind));
+        }
+    }
+
+    // Calls each(item, where) for every item of the array v[key].
+    template <class F>
+    void items(const Json& v, const char* key, const std::string& where, F each) const {
+        const Json& a = v.at(key);  // object() checked it is there and an array
+        for (size_t i = 0; i < a.size(); i++)
+            each(a[i], join(where, key) + "[" + std::to_string(i) + "]");
+    }
+
+    [[noreturn]] void fail(const std::string& where, const std::string& what) const {
+        throw UsageError(file_ + ": " + (where.empty() ? "the document" : where) + " " + what);
+    }
+
+private:
+    static std::string join(const std::string& where, const char* key) { return where.empty() ? key : where + "." + key; }
+    std::string file_;
+};
+
+void checkShape(const Json& doc, const std::string& file) {
+    using K = Kind;
+    ShapeCheck c(file);
+    c.object(doc, "", {{"run", K::Object, true}, {"kernels", K::Array, true}, {"results", K::Array, true}});
+    c.object(doc["run"], "run",
+             {{"harness", K::Object, true}, {"host", K::String, false}, {"qemu", K::String, false},
+              {"backend", K::String, false}, {"started", K::String, false}, {"finished", K::String, false}});
+    c.object(doc["run"]["harness"], "run.harness", {{"name", K::String, false}, {"version", K::String, false}});
+    c.items(doc, "kernels", "", [&](const Json& k, const std::string& where) {
+        c.object(k, where,
+                 {{"arch", K::String, true}, {"name", K::String, true}, {"release", K::String, false},
+                  {"version", K::String, false}});
+    });
+    c.items(doc, "results", "", [&](const Json& r, const std::string& where) {
+        c.object(r, where,
+                 {{"case", K::String, true}, {"verdict", K::String, true}, {"arch", K::String, false},
+                  {"kernel", K::String, false}, {"file", K::String, false}, {"title", K::String, false},
+                  {"reason", K::String, false}, {"detail", K::String, false}, {"crash", K::String, false},
+                  {"seconds", K::Number, false}, {"seeds", K::Array, true}, {"steps", K::Array, true},
+                  {"transitions", K::Array, true}, {"logs", K::Object, true}});
+        c.items(r, "seeds", where, [&](const Json& s, const std::string& at) {
+            if (!s.is_string())
+                c.fail(at, "must be a string");
+        });
+        c.items(r, "steps", where, [&](const Json& s, const std::string& at) {
+            c.object(s, at,
+                     {{"line", K::Integer, true}, {"verb", K::String, true}, {"arg", K::String, true},
+                      {"status", K::String, true}, {"message", K::String, false}, {"seconds", K::Number, false},
+                      {"subtests", K::Array, true}});
+            c.items(s, "subtests", at, [&](const Json& sub, const std::string& sat) {
+                c.object(sub, sat, {{"name", K::String, true}, {"ok", K::Boolean, true}});
+            });
+        });
+        c.items(r, "transitions", where, [&](const Json& t, const std::string& at) {
+            c.object(t, at,
+                     {{"patch", K::String, true}, {"direction", K::String, true}, {"summary", K::String, true},
+                      {"start_ms", K::Number, true}, {"end_ms", K::Number, true}, {"blockers", K::Array, true}});
+            c.items(t, "blockers", at, [&](const Json& b, const std::string& bat) {
+                c.object(b, bat,
+                         {{"pid", K::Integer, true}, {"comm", K::String, true}, {"function", K::String, true},
+                          {"switch_ms", K::Number, true}});
+            });
+        });
+        c.object(r["logs"], where + ".logs",
+                 {{"console", K::String, false}, {"kernel", K::String, false}, {"steps", K::String, false},
+                  {"transitions", K::String, false}});
+    });
+}
+
+}  // namespace
+
+Json parseResults(std::string_view text, const std::string& name) {
+    Json doc;
+    try {
+        doc = Json::parse(text);
+    } catch (const Json::exception& e) {  // parse_error, and out_of_range for 1e999
+        throw UsageError(name + ": not valid JSON: " + e.what());
+    }
+    checkShape(doc, name);
+    return doc;
+}
+
 Json readResults(const fs::path& dir) {
     fs::path p = fs::is_directory(dir) ? dir / "results.json" : dir;
     if (!fs::exists(p))
         throw UsageError(p.string() + ": no such file (give a run's output dir)");
+    std::string text;
     try {
-        return Json::parse(readFile(p));
-    } catch (const Json::parse_error& e) {
-        throw UsageError(p.string() + ": not valid JSON: " + e.what());
+        text = readFile(p);
+    } catch (const std::exception&) {
+        throw UsageError(p.string() + ": cannot read");
     }
+    return parseResults(text, p.string());
 }
 
 }  // namespace klp::report

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "cases/case_file.h"
 #include "cases/runner.h"
@@ -34,6 +35,12 @@ private:
     std::mutex mutex_;
 };
 
+// results.json text, checked to have every key the report writers read, with the
+// right types; `name` (the file) starts every error. Throws UsageError, one line:
+// "<name>: not valid JSON: ..." or "<name>: results[2].steps[0].line: must be ...".
+Json parseResults(std::string_view text, const std::string& name);
+
+// <dir>/results.json (or the file itself) through parseResults.
 Json readResults(const std::filesystem::path& dir);  // throws UsageError naming the file
 
 // Run metadata: harness version, host, QEMU and libvirt versions, start time.
