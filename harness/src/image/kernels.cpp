@@ -27,7 +27,7 @@ struct DebianKernel {
     std::string imagePattern;  // regex over binary package names
 };
 
-// Debian 12's cloud flavour: small, and CONFIG_LIVEPATCH=y with ORC (FACTS.md).
+// Debian 12's cloud flavour: small, and CONFIG_LIVEPATCH=y with ORC and a reliable stacktrace.
 const std::vector<DebianKernel> debianKernels = {
     {{"debian-6.1", "x86_64", "Debian 12 linux-image-6.1.0-*-cloud-amd64"},
      R"(linux-image-6\.1\.0-\d+-cloud-amd64)"},
@@ -69,7 +69,7 @@ std::vector<std::string> dependsNames(const std::string& depends) {
 }
 
 // Our own builds from Debian's linux-source-X.Y (images/own-kernel.sh), for any
-// arch the recipe knows: Debian's ppc64el kernel has no livepatch (FACTS.md).
+// arch the recipe knows: Debian's ppc64el kernel has no livepatch (CONFIG_LIVEPATCH is off).
 struct OwnKernel {
     std::string name;
     std::string sourcePackage;

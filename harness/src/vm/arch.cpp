@@ -5,7 +5,7 @@
 namespace klp::vm {
 
 namespace {
-// Values measured on QEMU 7.2 TCG (see shared/FACTS.md): `pc` (microvm hangs in
+// Values measured on QEMU 7.2 TCG (README, "Platform notes"): `pc` (microvm hangs in
 // TSC calibration), `-cpu max`, cryptomgr.notests to save boot time, panic=-1 so a
 // panicking guest stops instead of sitting there.
 const std::vector<ArchProfile> profiles = {
