@@ -4,6 +4,8 @@
 # - a case whose expectation the kernel does not meet is FAIL, with the
 #   unmatched expectation and the kernel log where it should have matched;
 # - a guest panic is ERROR, with the panic's title;
+# - a huge command output matches a regex spanning it (no crash);
+# - load-fail/unload-fail are judged by the kernel's errno, never vacuously;
 # - a bad case file is a one-line error naming file:line, exit 2, before any boot.
 set -uo pipefail
 bin=$1 cases=$2 kernel=$3
@@ -21,6 +23,11 @@ grep -q "livepatch: 'klp_basic': patching complete" "$tmp/out" || fail "no log c
 grep -q '^ERROR verdicts/panic' "$tmp/out" || fail "no ERROR verdict line"
 grep -q 'Kernel panic - not syncing: klp_fault: requested panic' "$tmp/out" || fail "no crash title"
 [ -s "$tmp/results/verdicts/panic/x86_64_$kernel/console.log" ] || fail "no console log kept"
+grep -q '^PASS  verdicts/large-output' "$tmp/out" || fail "a 100,000-line output did not match"
+grep -q '^FAIL  verdicts/unload-fail-never-loaded' "$tmp/out" || fail "unload-fail of a module never loaded passed"
+grep -q 'klp_basic is not loaded (ENOENT): no refusal to check' "$tmp/out" || fail "no ENOENT reason"
+grep -q '^FAIL  verdicts/load-fail-wrong-errno' "$tmp/out" || fail "load-fail with the wrong errno passed"
+grep -q 'loading klp_state_v1 failed with EINVAL, expected EBUSY' "$tmp/out" || fail "no errno from the kernel"
 
 printf 'title: x\nseeds: [y]\nsteps:\n  - load: klp_basic\n    parms: 1\n' > "$tmp/bad.yaml"
 "$bin" run --kernel "$kernel" "$tmp/bad.yaml" > "$tmp/out" 2>&1
