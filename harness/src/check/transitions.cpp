@@ -40,7 +40,10 @@ std::vector<Transition> parseWatchLog(std::string_view text) {
         std::istringstream w(line);
         long ms;
         std::string what;
-        if (!(w >> ms >> what))
+        // klp-watch prints milliseconds since boot: a line with a negative or
+        // centuries-long time is garbage, and would overflow heldMs() and describe().
+        constexpr long maxMs = 1'000'000'000'000'000;
+        if (!(w >> ms >> what) || ms < 0 || ms > maxMs)
             continue;
         if (what == "start") {
             Transition t;
