@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs the catalog N times on one kernel and counts verdicts that changed between
 # runs (goal: 0). Not part of CI (it takes N catalog runs); for a quiet machine.
-#   scripts/flaky.sh [ARCH:KERNEL (default x86_64:debian-6.12)] [N (default 10)] [CASES (default cases/)]
+#   [KLP_HARNESS_BIN=...] scripts/flaky.sh [ARCH:KERNEL (default x86_64:debian-6.12)] [N (default 10)] [CASES (default cases/)]
 # Prints one line per run, then every case whose verdict was not the same in all
 # runs, with its verdicts in order; exits 1 if there was any.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin=$root/build/harness/klp-harness
+bin=${KLP_HARNESS_BIN:-$root/build/harness/klp-harness}  # a copy keeps a long loop off a rebuild
 [ -x "$bin" ] || { echo "flaky: build first (scripts/build.sh)" >&2; exit 2; }
 target=${1:-x86_64:debian-6.12} n=${2:-10} cases=${3:-$root/cases}
 out=$(mktemp -d /tmp/klp-flaky.XXXXXX)
