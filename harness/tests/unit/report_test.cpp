@@ -10,6 +10,7 @@
 
 #include "report/results.h"
 #include "report/writers.h"
+#include "util/error.h"
 #include "util/files.h"
 #include "util/process.h"
 
@@ -179,4 +180,25 @@ TEST(Report, CrossArchViewNamesTheStepThatDiffered) {
     EXPECT_EQ(view.find(stated), std::string::npos) << view;
     // Alike on every arch: the panic case errs everywhere, the same way.
     EXPECT_TRUE(std::regex_search(view, std::regex("\n  panic +ERROR +ERROR +ERROR +ERROR\n"))) << view;
+}
+
+// A damaged or hand-edited results.json is a one-line error naming the file, never
+// a crash or an escaping JSON exception (the fuzz_results target's findings).
+TEST(Report, BadResultsJsonIsOneLineNamingTheFile) {
+    const std::pair<const char*, const char*> bad[] = {
+        {"{", "r.json: not valid JSON"},
+        {"{\"run\": 1e999}", "r.json: "},
+        {"[]", "r.json: "},
+        {"{\"run\": {}, \"kernels\": [], \"results\": [{\"case\": 1}]}", "r.json: run has no \"harness\""},
+    };
+    for (const auto& [text, want] : bad) {
+        try {
+            report::parseResults(text, "r.json");
+            ADD_FAILURE() << "accepted: " << text;
+        } catch (const klp::UsageError& e) {
+            std::string msg = e.what();
+            EXPECT_EQ(msg.rfind(want, 0), 0u) << text << " -> " << msg;
+            EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+        }
+    }
 }
