@@ -46,9 +46,11 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 arch_ok || dpkg --add-architecture "$foreign_arch"
 # A mirror mid-sync can fail one index; what we need is checked right after.
-apt-get update -q || echo "install-deps: apt-get update reported errors; going on" >&2
+# Bounded, like every host command of the harness: a stuck mirror must not hang CI.
+timeout 900 apt-get update -q || echo "install-deps: apt-get update reported errors; going on" >&2
 lists_ok || { echo "install-deps: apt has no $foreign_arch package lists after apt-get update" >&2; exit 1; }
 [ ${#need[@]} -gt 0 ] || { echo "install-deps: everything is installed"; exit 0; }
 echo "install-deps: installing ${need[*]}"
 # Recommends would pull a running libvirtd, dnsmasq, etc.: not wanted.
-apt-get install -y -q --no-install-recommends "${need[@]}"
+timeout 1800 apt-get install -y -q --no-install-recommends "${need[@]}" ||
+    { echo "install-deps: apt-get install failed or took over 30 min" >&2; exit 1; }
