@@ -193,6 +193,13 @@ struct Parser {
             checkArches(n["arch"], stepArches(s), "arch");
         if (s.opts.count("kernel-min"))
             checkVersion(n["kernel-min"], s.opt("kernel-min"));
+        if (s.opts.count("expect-re")) {
+            try {
+                check::compile({check::Expectation::Regex, s.opt("expect-re")});
+            } catch (const std::invalid_argument& err) {
+                fail(n["expect-re"], "bad regex \"" + s.opt("expect-re") + "\": " + err.what());
+            }
+        }
         if (s.opts.count("errno")) {
             try {
                 canonicalErrno(s.opt("errno"));

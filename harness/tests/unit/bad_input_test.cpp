@@ -58,6 +58,7 @@ std::vector<BadCase> badCases() {
         {"unknown_requirement", head + "requires:\n  memory: 1\nsteps:\n  - load: klp_basic\n",
          "4: unknown requirement 'memory'"},
         {"bad_regex", head + "steps:\n  - load: klp_basic\n    log:\n      - re: \"(unclosed\"\n", "6: bad regex"},
+        {"bad_expect_re", head + "steps:\n  - run: \"true\"\n    expect-re: \"a{2,1}\"\n", "5: bad regex"},
         {"bad_expectation", head + "steps:\n  - load: klp_basic\n    log:\n      - maybe: x\n",
          "6: unknown log expectation 'maybe'"},
         {"bad_sleep", head + "steps:\n  - sleep: soon\n", "4: sleep takes a number"},
