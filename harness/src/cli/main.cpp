@@ -195,7 +195,8 @@ static int run(int argc, char** argv) {
 
     std::string diffOld, diffNew;
     double diffThreshold = 0.5, diffMin = 2.0;
-    auto* diffCmd = app.add_subcommand("diff", "Cases whose verdict changed between two runs, and those whose time moved");
+    auto* diffCmd = app.add_subcommand("diff", "Cases whose verdict changed between two runs, and those whose time moved;"
+                                                " exit 1 when a verdict got worse");
     diffCmd->add_option("old", diffOld, "Older run's output dir")->required();
     diffCmd->add_option("new", diffNew, "Newer run's output dir")->required();
     diffCmd->add_option("--threshold", diffThreshold, "Relative time change to report (0.5 = 50%)")->capture_default_str();

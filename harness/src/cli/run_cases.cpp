@@ -181,9 +181,13 @@ int renderReports(const std::string& dir) {
 }
 
 int diffRuns(const std::string& oldDir, const std::string& newDir, double threshold, double minSeconds) {
-    std::string d = report::diffRuns(report::readResults(oldDir), report::readResults(newDir), threshold, minSeconds);
+    auto before = report::readResults(oldDir), after = report::readResults(newDir);
+    std::string d = report::diffRuns(before, after, threshold, minSeconds);
     std::printf("%s", d.empty() ? "no verdict changes, no time beyond the threshold\n" : d.c_str());
-    return 0;
+    auto worse = report::worseVerdicts(before, after);
+    if (!worse.empty())
+        std::printf("%zu verdict(s) got worse\n", worse.size());
+    return worse.empty() ? 0 : 1;  // a nightly job mails on 1
 }
 
 int listCases(const std::vector<std::string>& paths, bool verbs) {

@@ -38,6 +38,7 @@ int listCases(const std::vector<std::string>& paths, bool verbs);
 // `report DIR`: re-renders results.ktap, junit.xml and report.html from results.json.
 int renderReports(const std::string& dir);
 // `diff OLD NEW`: verdict changes and time moves beyond threshold (ratio) and minSeconds.
+// Exit code 1 when a verdict got worse (report::worseVerdicts), else 0.
 int diffRuns(const std::string& oldDir, const std::string& newDir, double threshold, double minSeconds);
 
 }  // namespace klp::cli

@@ -41,4 +41,19 @@ std::string diffRuns(const Json& oldDoc, const Json& newDoc, double ratio, doubl
     return changed + slower + added;
 }
 
+std::vector<std::string> worseVerdicts(const Json& oldDoc, const Json& newDoc) {
+    auto fine = [](const std::string& v) { return v == "PASS" || v == "SKIP"; };
+    std::map<std::string, std::string> before;
+    for (const auto& r : oldDoc["results"])
+        before[groupOf(r) + " " + std::string(r["case"])] = r["verdict"];
+    std::vector<std::string> worse;
+    for (const auto& r : newDoc["results"]) {
+        std::string key = groupOf(r) + " " + std::string(r["case"]), now = r["verdict"];
+        auto it = before.find(key);
+        if (it == before.end() ? !fine(now) : fine(it->second) && !fine(now))
+            worse.push_back(key + ": " + (it == before.end() ? "new" : it->second) + " -> " + now);
+    }
+    return worse;
+}
+
 }  // namespace klp::report

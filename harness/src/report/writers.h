@@ -23,6 +23,11 @@ void renderAll(const Json& doc, const std::filesystem::path& dir);
 // more than `ratio` (0.5 = 50 %) and `minSeconds`; one line each.
 std::string diffRuns(const Json& oldDoc, const Json& newDoc, double ratio, double minSeconds);
 
+// The results whose verdict got worse from oldDoc to newDoc, one line each: a PASS
+// (or SKIP) that is now anything else, or a new result that is not a PASS or SKIP.
+// What a nightly job acts on.
+std::vector<std::string> worseVerdicts(const Json& oldDoc, const Json& newDoc);
+
 // For a run over two or more arches: per case the verdicts side by side, and the
 // steps whose outcome differed between the groups ("" for a single-arch run).
 std::string crossArchView(const Json& doc);

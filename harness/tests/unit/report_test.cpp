@@ -145,6 +145,21 @@ TEST(Report, DiffListsVerdictChangesAndSlowCases) {
     EXPECT_EQ(report::diffRuns(a, a, 0.5, 2.0), "");
 }
 
+TEST(Report, WorseVerdictsAreWhatANightlyJobActsOn) {
+    auto a = doc(), b = doc();
+    EXPECT_TRUE(report::worseVerdicts(a, a).empty());
+    b["results"][0]["verdict"] = "FAIL";            // PASS -> FAIL: worse
+    a["results"][1]["verdict"] = "ERROR";            // ERROR -> what it is now: better, not listed
+    auto extra = b["results"][2];
+    extra["case"] = "new/case";
+    extra["verdict"] = "ERROR";                      // a new non-PASS: worse
+    b["results"].push_back(extra);
+    auto w = report::worseVerdicts(a, b);
+    ASSERT_EQ(w.size(), 2u) << ::testing::PrintToString(w);
+    EXPECT_EQ(w[0], "x86_64/debian-6.1 transition/stack-check-blocks-until-release: PASS -> FAIL");
+    EXPECT_EQ(w[1], "x86_64/debian-6.1 new/case: new -> ERROR");
+}
+
 // The recorded x86_64 run, mirrored as a ppc64le run in which one expectation
 // of the first case failed: the view must put the verdicts side by side and
 // name that step, with both outcomes.
