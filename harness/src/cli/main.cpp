@@ -176,6 +176,8 @@ static int run(int argc, char** argv) {
     runCmd->add_option("--out", runArgs.out, "Where logs go (default klp-results/<date>)");
     runCmd->add_option("--cpus", runArgs.cpus, "vCPUs per guest")->capture_default_str()->check(CLI::Range(1, 64));
     runCmd->add_option("--memory", runArgs.memory, "Guest memory in MiB")->capture_default_str();
+    runCmd->add_option("--filter", runArgs.filters,
+                       "Only cases whose name matches this shell glob, e.g. 'state/*' (repeatable)");
     runCmd->add_flag("--strict", runArgs.strict,
                      "Fail (exit 1) unless every case PASSes, except those named by --expect-skip (for CI)");
     runCmd->add_option("--expect-skip", runArgs.expectSkips,

@@ -1,5 +1,7 @@
 #include "cli/run_cases.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -78,6 +80,14 @@ int prepare(const std::vector<Target>& targets, const std::string& cacheDir) {
 int runCases(const RunArgs& a) {
     auto targets = runTargets(a.arches, a.kernels);
     auto cases = cases::loadCases(a.paths);  // bad case files fail here, before any boot
+    if (!a.filters.empty()) {
+        std::erase_if(cases, [&](const cases::Case& c) {
+            return std::none_of(a.filters.begin(), a.filters.end(),
+                                [&](const std::string& glob) { return fnmatch(glob.c_str(), c.name.c_str(), 0) == 0; });
+        });
+        if (cases.empty())
+            throw UsageError("--filter matches no case (names as `klp-harness list` prints them)");
+    }
     for (const auto& name : a.expectSkips)
         if (std::none_of(cases.begin(), cases.end(), [&](const cases::Case& c) { return c.name == name; }))
             throw UsageError("--expect-skip " + name + ": no such case in the paths given");

@@ -17,6 +17,7 @@ struct RunArgs {
     // CI mode: any verdict but PASS fails the run (exit 1), except the SKIPs
     // named in expectSkips (case names; such a case must then really SKIP).
     bool strict = false;
+    std::vector<std::string> filters;  // shell globs over case names; empty: every case
     std::vector<std::string> expectSkips;
 };
 

@@ -117,6 +117,15 @@ TEST(BadInput, ExpectSkipOfAnUnknownCase) {
     EXPECT_NE(r.output.find("--expect-skip nope: no such case"), std::string::npos) << r.output;
 }
 
+TEST(BadInput, FilterThatMatchesNothing) {
+    test::TempDir dir;
+    writeFile(dir.path / "ok.yaml", head + "steps:\n  - load: klp_basic\n");
+    auto r = cli({"run", "--cache-dir", (dir.path / "cache").string(), "--filter", "state/*", "--kernel",
+                  "debian-6.1", dir.path.string()});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.output.find("--filter matches no case"), std::string::npos) << r.output;
+}
+
 TEST(BadInput, KernelFileOfAnotherArchOrNoKernelAtAll) {
     test::TempDir dir;
     writeFile(dir.path / "not-a-kernel", "hello");
