@@ -2,8 +2,8 @@
 
 #include <re2/re2.h>
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdlib>
 #include <memory>
@@ -79,7 +79,7 @@ constexpr std::array<FormDef, FormCount> kForms = {{
     {NullDeref, "BUG", true, R"((?:BUG: )?(?i:unable to handle )?(?i:kernel NULL pointer dereference))"},
     {UnableToHandle, "BUG", true, R"((?:BUG: )?(?i:unable to handle) )"},
     {KernelBugAt, "BUG", true, R"(kernel BUG at )"},
-    {StackGuard, "BUG", true, R"(BUG: stack guard page was hit)"},
+    {StackGuard, "BUG", true, R"(BUG: (?:\w+ )?stack guard page was hit)"},
     {ListCorruption, "list corruption", true, R"(list_(?:add|del) (?:corruption|double add))"},
     {DoubleFault, "double fault", true, R"((?:traps: )?PANIC: double fault)"},
     {PpcDie, "oops", true, R"(Oops: (.+?, sig: \d+) \[#\d+\])"},
@@ -204,7 +204,7 @@ std::string dropAddresses(std::string s, const char* with) {
     return s;
 }
 
-// s up to the first of stops found at or after `from`, without trailing blanks and dots.
+// s up to the first of stops found at or after `from`, without trailing blanks, dots, commas.
 std::string cutAtFirst(std::string s, std::initializer_list<std::string_view> stops, size_t from = 0) {
     size_t cut = s.size();
     for (auto stop : stops)
@@ -215,36 +215,35 @@ std::string cutAtFirst(std::string s, std::initializer_list<std::string_view> st
     return s;
 }
 
-class Lines {
+// Lines of the console text, read forward. Nothing is kept per line: a console of
+// millions of lines costs no memory, and a look ahead reads only the lines it needs.
+class LineReader {
 public:
-    explicit Lines(std::string_view text) : text_(text) {
-        size_t pos = 0;
-        while (pos < text.size()) {
-            size_t nl = text.find('\n', pos);
-            size_t end = nl == std::string_view::npos ? text.size() : nl;
-            starts_.push_back(pos);
-            ends_.push_back(end);
-            pos = end + 1;
-        }
+    LineReader(std::string_view text, size_t pos) : text_(text), pos_(pos) {}
+    bool done() const { return pos_ >= text_.size(); }
+    // The next line, stripped (stripLine), and the position after it.
+    std::string_view next() {
+        size_t nl = text_.find('\n', pos_);
+        size_t end = nl == std::string_view::npos ? text_.size() : nl;
+        std::string_view raw = text_.substr(pos_, end - pos_);
+        pos_ = nl == std::string_view::npos ? text_.size() : nl + 1;
+        return stripLine(raw);
     }
-    int size() const { return static_cast<int>(starts_.size()); }
-    std::string_view operator[](int i) const { return stripLine(text_.substr(starts_[i], ends_[i] - starts_[i])); }
-
 private:
     std::string_view text_;
-    std::vector<size_t> starts_, ends_;
+    size_t pos_;
 };
 
 bool endsReport(std::string_view s) { return startsWith(s, "---[ end "); }
 
 // The faulting function, from the RIP (x86), NIP (powerpc) or pc (arm64) line that
 // follows a report's first line, before its call trace. "" when there is none.
-std::string faultFunction(const Lines& lines, int start) {
+std::string faultFunction(LineReader after) {
     static const RE2 ip(
         R"(^(?:RIP|EIP|IP|NIP|pc) *:? *(?:[0-9a-f]{4}:)?(?:\[<?[0-9a-f]+>?\] +)*([A-Za-z_][A-Za-z0-9_.]*)\+0x[0-9a-f]+/0x[0-9a-f]+)",
         reOptions());
-    for (int i = start + 1; i < lines.size() && i <= start + kFunctionWindow; i++) {
-        std::string_view s = lines[i];
+    for (int n = 0; n < kFunctionWindow && !after.done(); n++) {
+        std::string_view s = after.next();
         if (startsWith(s, "Call Trace") || endsReport(s))
             break;
         std::string fn;
@@ -256,7 +255,7 @@ std::string faultFunction(const Lines& lines, int start) {
 
 // The first reliable caller in the report's call trace that is not the reporting
 // machinery itself (list debugging, BUG/WARN and trap handling).
-std::string firstCaller(const Lines& lines, int start) {
+std::string firstCaller(LineReader after) {
     static const RE2 frame(
         R"(^ *(\? )?(?:\[[0-9a-f]+\] \[[0-9a-f]+\] )?([A-Za-z_][A-Za-z0-9_.]*)\+0x[0-9a-f]+/0x[0-9a-f]+)", reOptions());
     static constexpr std::string_view skip[] = {"__list_", "list_", "__warn", "warn_", "report_bug", "__report_bug",
@@ -264,8 +263,8 @@ std::string firstCaller(const Lines& lines, int start) {
                                                 "do_error_trap", "exc_", "asm_exc_", "program_check", "die",
                                                 "__die", "oops_", "check_data_corruption"};
     bool inTrace = false;
-    for (int i = start + 1; i < lines.size() && i <= start + kStackWindow; i++) {
-        std::string_view s = lines[i];
+    for (int n = 0; n < kStackWindow && !after.done(); n++) {
+        std::string_view s = after.next();
         if (endsReport(s))
             break;
         if (startsWith(s, "Call Trace")) {
@@ -290,13 +289,13 @@ std::string in(std::string title, const std::string& fn) { return fn.empty() ? t
 
 // "list_del corruption. next->prev should be ffff888003a4b000, but was ... (next=...)."
 // -> "list_del corruption in <caller>: next->prev should be entry".
-std::string listTitle(std::string_view s, const Lines& lines, int start) {
+std::string listTitle(std::string_view s, const LineReader& after) {
     static const RE2 head(R"(^(list_(?:add|del)) (corruption|double add)[.,:]? *(.*))", reOptions());
     std::string op, what, rest;
     RE2::PartialMatch(s, head, &op, &what, &rest);
     // In list_del reports the addresses left before the cut are the entry's own.
     rest = dropAddresses(cutAtFirst(rest, {" (", ", but was", ": ", "="}), "entry");
-    std::string title = in(op + " " + what, firstCaller(lines, start));
+    std::string title = in(op + " " + what, firstCaller(after));
     if (what == "corruption" && !rest.empty())
         title += ": " + rest;
     return printable(title);
@@ -331,7 +330,8 @@ std::optional<Classified> classify(std::string_view s) {
     return std::nullopt;
 }
 
-std::string titleOf(const Classified& c, std::string_view s, const Lines& lines, int i) {
+// `after` reads the lines that follow the report's first line s.
+std::string titleOf(const Classified& c, std::string_view s, const LineReader& after) {
     const auto& re = *formRegexes()[c.form];
     switch (c.form) {
     case StackProtector: {
@@ -366,35 +366,38 @@ std::string titleOf(const Classified& c, std::string_view s, const Lines& lines,
     case KasanRange:
         return cutAtFirst(tidy(s), {" ["});
     case NullDeref:
-        return in("BUG: kernel NULL pointer dereference", faultFunction(lines, i));
+        return in("BUG: kernel NULL pointer dereference", faultFunction(after));
     case UnableToHandle: {
         // x86 "BUG: unable to handle page fault for address: ffffc900...",
         // powerpc "BUG: Unable to handle kernel data access on write at 0xdead000000000000",
         // arm64 "Unable to handle kernel paging request at virtual address ...".
         std::string t = tidy(s);
         t = dropAddresses(cutAtFirst(t, {" at ", " for address", ": ", " ("}, t.find("nable to handle")), "");
-        return in(cutAtFirst(t, {}), faultFunction(lines, i));
+        return in(cutAtFirst(t, {}), faultFunction(after));
     }
-    case StackGuard:
-        return in("BUG: stack guard page was hit", faultFunction(lines, i));
+    case StackGuard: {
+        // x86 "BUG: TASK stack guard page was hit at ffffc900... (stack is ...)"
+        std::string t = tidy(s);
+        return in(cutAtFirst(t, {" at "}), faultFunction(after));
+    }
     case ListCorruption:
-        return listTitle(s, lines, i);
+        return listTitle(s, after);
     case DoubleFault:
-        return in("PANIC: double fault", faultFunction(lines, i));
+        return in("PANIC: double fault", faultFunction(after));
     case PpcDie: {
         std::string str;
         RE2::PartialMatch(s, re, &str);
-        return in(printable("Oops: " + str), faultFunction(lines, i));
+        return in(printable("Oops: " + str), faultFunction(after));
     }
     case X86Die: {
         std::string str;
         RE2::PartialMatch(s, re, &str);
         if (c.kind != "oops")
             str = c.kind;  // "general protection fault, probably for non-canonical address 0x...": its kind
-        return in(dropAddresses(tidy(str), "?"), faultFunction(lines, i));
+        return in(dropAddresses(tidy(str), "?"), faultFunction(after));
     }
     case OopsBracket:
-        return in("Oops", faultFunction(lines, i));
+        return in("Oops", faultFunction(after));
     case Bug:
         return dropAddresses(tidy(s), "?");
     default:  // Panic, Lockdep, Ubsan, KernelBugAt, Warning: the line itself
@@ -423,7 +426,7 @@ struct Incident {
 
 std::vector<Crash> findCrashes(std::string_view console) {
     std::vector<Crash> out;
-    Lines lines(console);
+    LineReader reader(console, 0);
     Incident open;  // the report being read: later lines of it add no crash
     bool isOpen = false;
     // A soft lockup is reported again every few seconds while it lasts, the same CPU
@@ -431,8 +434,8 @@ std::vector<Crash> findCrashes(std::string_view console) {
     static const RE2 stuck(R"(CPU#(\d+) stuck for (\d+)s! \[(.*)\])", reOptions());
     std::string lockupWho;  // "<cpu> <comm:pid>" of the last soft lockup reported
     long lockupSecs = -1;
-    for (int i = 0; i < lines.size(); i++) {
-        std::string_view s = lines[i];
+    for (int i = 0; !reader.done(); i++) {
+        std::string_view s = reader.next();
         if (isOpen && endsReport(s)) {
             isOpen = false;
             continue;
@@ -469,7 +472,7 @@ std::vector<Crash> findCrashes(std::string_view console) {
             if (c->form == KasanRange && open.form == X86Die)
                 continue;
         }
-        out.push_back({c->kind, titleOf(*c, s, lines, i), i, c->fatal});
+        out.push_back({c->kind, titleOf(*c, s, reader), i, c->fatal});
         open = Incident{out.size() - 1, c->form, i};
         isOpen = true;
     }

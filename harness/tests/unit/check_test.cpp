@@ -199,7 +199,20 @@ INSTANTIATE_TEST_SUITE_P(
         CrashCase{"x86_64-debian-6.12-hang.txt", {kRcuStall}},
         // 60 s (hang_seconds=60): the soft lockup, reported again at 52 s and 78 s
         // (same CPU, same task, longer): one incident.
-        CrashCase{"x86_64-debian-6.12-hang60.txt", {{"soft lockup", "watchdog: BUG: soft lockup [sh]", true}}}),
+        CrashCase{"x86_64-debian-6.12-hang60.txt", {{"soft lockup", "watchdog: BUG: soft lockup [sh]", true}}},
+        // ppc64le, our own 6.12 (printk caller ids "[   T64]"; the oops header is
+        // "Oops: Kernel access of bad area, sig: 11 [#1]" or "Oops: Exception in
+        // kernel mode, sig: 5 [#1]", the function is on the "NIP [...]" line).
+        CrashCase{"ppc64le-own-6.12-oops.txt", {kNullDeref}},  // "BUG: Kernel NULL pointer dereference on write at 0x00000000"
+        CrashCase{"ppc64le-own-6.12-bug.txt", {{"BUG", "kernel BUG at klp_fault.c:138!", true}}},
+        CrashCase{"ppc64le-own-6.12-gpf.txt", {{"BUG", "BUG: Unable to handle kernel data access in fault_gpf", true}}},
+        CrashCase{"ppc64le-own-6.12-stackprot.txt", {kStackProt}},
+        // CONFIG_LIST_HARDENED (no DEBUG_LIST) and CONFIG_BUG_ON_DATA_CORRUPTION.
+        CrashCase{"ppc64le-own-6.12-listcorrupt.txt", {kListAdd}},
+        CrashCase{"ppc64le-own-6.12-listdel.txt", {kListDel}},
+        CrashCase{"ppc64le-own-6.12-warn.txt", {{"WARNING", "WARNING: at klp_fault.c:140 trigger_store", false}}},
+        // hang_seconds=60; the harness destroyed the guest at the (fatal) RCU stall.
+        CrashCase{"ppc64le-own-6.12-hang.txt", {{"RCU stall", "rcu: INFO: rcu_sched detected stalls on CPUs/tasks", true}}}),
     fixtureName);
 
 INSTANTIATE_TEST_SUITE_P(
@@ -279,6 +292,15 @@ TEST(Crash, TitlesAreStable) {
                 "Oops: 0000 [#1] PREEMPT SMP NOPTI\n"
                 "RIP: 0010:fault_x+0x5/0x10 [klp_fault]\n"),
               "BUG: unable to handle page fault in fault_x");
+    // x86 kernel stack overflow (VMAP_STACK): the guard page, seen from the #DF handler.
+    auto c = findCrashes("BUG: TASK stack guard page was hit at ffffc90000a0ff58 (stack is ffffc90000a10000..ffffc90000a18000)\n"
+                         "Oops: stack guard page: 0000 [#1] PREEMPT SMP NOPTI\n"
+                         "RIP: 0010:recurse+0x9/0x20 [m]\n"
+                         "---[ end trace 0000000000000000 ]---\n"
+                         "Kernel panic - not syncing: Fatal exception in interrupt\n");
+    ASSERT_EQ(c.size(), 2u);
+    EXPECT_EQ(c[0].title, "BUG: TASK stack guard page was hit in recurse");
+    EXPECT_EQ(c[1].kind, "panic");
     // A user-space RIP (in a panic's trace) is not a kernel function.
     EXPECT_EQ(t("invalid opcode: 0000 [#1] SMP\nRIP: 0033:0x47b7a0\n"), "invalid opcode");
 }
@@ -348,6 +370,8 @@ TEST(Crash, HugeAndBinaryInputIsHarmless) {
     c = findCrashes(std::string("Kernel panic - not syncing: \xff\x01\x80zz\n", 33));
     ASSERT_EQ(c.size(), 1u);
     EXPECT_EQ(c[0].title, "Kernel panic - not syncing: ???zz");
+    // Ten million empty lines: nothing is kept per line.
+    EXPECT_TRUE(findCrashes(std::string(10u << 20, '\n')).empty());
     // Many short lines: linear too.
     std::string many;
     for (int i = 0; i < 200000; i++)
