@@ -71,7 +71,9 @@ constexpr std::array<FormDef, FormCount> kForms = {{
     {RcuStall, "RCU stall", true, R"((?:rcu: )?INFO: rcu_\w+ (?:self-)?detected (?:expedited )?stalls?)"},
     {HungTask, "hung task", true, R"(INFO: task .*:\d+ blocked for more than \d+ seconds)"},
     {Lockdep, "lockdep", false,
-     R"(WARNING: (?:possible circular locking dependency|possible recursive locking|inconsistent lock state|possible irq lock inversion dependency|suspicious RCU usage|bad unlock balance|held lock freed|lock held when returning to user space))"},
+     "WARNING: (?:possible circular locking dependency|possible recursive locking|inconsistent lock state|"
+     "possible irq lock inversion dependency|suspicious RCU usage|bad unlock balance|held lock freed|"
+     "lock held when returning to user space)"},
     {Kasan, "KASAN", false, R"(BUG: KASAN: )"},
     {KasanRange, "KASAN", false, R"(KASAN: )"},
     {Kfence, "KFENCE", false, R"(BUG: KFENCE: )"},
@@ -240,7 +242,8 @@ bool endsReport(std::string_view s) { return startsWith(s, "---[ end "); }
 // follows a report's first line, before its call trace. "" when there is none.
 std::string faultFunction(LineReader after) {
     static const RE2 ip(
-        R"(^(?:RIP|EIP|IP|NIP|pc) *:? *(?:[0-9a-f]{4}:)?(?:\[<?[0-9a-f]+>?\] +)*([A-Za-z_][A-Za-z0-9_.]*)\+0x[0-9a-f]+/0x[0-9a-f]+)",
+        R"(^(?:RIP|EIP|IP|NIP|pc) *:? *(?:[0-9a-f]{4}:)?(?:\[<?[0-9a-f]+>?\] +)*)"
+        R"(([A-Za-z_][A-Za-z0-9_.]*)\+0x[0-9a-f]+/0x[0-9a-f]+)",
         reOptions());
     for (int n = 0; n < kFunctionWindow && !after.done(); n++) {
         std::string_view s = after.next();
