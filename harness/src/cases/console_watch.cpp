@@ -29,6 +29,18 @@ std::optional<check::Crash> ConsoleWatch::crash() const {
     return crash_;
 }
 
+bool ConsoleWatch::checkVanished(std::chrono::milliseconds grace) {
+    if (crash())
+        return false;  // we destroyed it, for its crash
+    for (auto waited = 0ms; !vanished_ && waited < grace; waited += 100ms) {
+        if (!instance_.running())
+            vanished_ = true;
+        else
+            std::this_thread::sleep_for(100ms);
+    }
+    return vanished_;
+}
+
 void ConsoleWatch::watch() {
     std::ifstream in;
     std::string pending;  // an incomplete last line

@@ -5,6 +5,7 @@
 // notices a guest that vanished (QEMU killed from outside).
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -29,6 +30,10 @@ public:
     std::optional<check::Crash> crash() const;
     // True when the guest stopped although neither we nor a crash stopped it.
     bool vanished() const { return vanished_; }
+
+    // After the guest stopped answering: waits up to `grace` for libvirt to see
+    // its QEMU gone (SSH notices first), and records that it vanished if so.
+    bool checkVanished(std::chrono::milliseconds grace);
 
 private:
     void watch();

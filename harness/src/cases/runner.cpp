@@ -189,6 +189,7 @@ CaseResult runCase(const Case& c, testbed::Testbed& bed, const image::KernelImag
         verdict = Verdict::Error;  // the guest stopped answering, or the harness broke
         reason = e.what();
         log.line(std::string("error: ") + e.what());
+        watch.checkVanished(std::chrono::seconds(3));
     }
     watch.stop();
     if (watch.vanished()) {
