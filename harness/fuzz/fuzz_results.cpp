@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "report/kcidb.h"
 #include "report/results.h"
 #include "report/writers.h"
 #include "util/error.h"
@@ -51,5 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     klp::report::toHtml(doc);
     klp::report::crossArchView(doc);
     klp::report::diffRuns(doc, doc, 0.5, 2.0);
+    klp::report::KcidbOptions kcidb;
+    kcidb.logBase = "https://ci.example.org/run";
+    klp::report::toKcidb(doc, kcidb).dump();  // dump: refuses broken UTF-8 by throwing
     return 0;
 }

@@ -10,6 +10,7 @@
 #include "image/modules.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/yaml_error.h"
 #include "vm/arch.h"
 
 namespace klp::cases {
@@ -61,17 +62,8 @@ struct Parser {
                      "; or a path in the guest)");
     }
 
-    [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
-        int line = at.Mark().line >= 0 ? at.Mark().line + 1 : 0;
-        throw UsageError(file.string() + ":" + std::to_string(line) + ": " + what);
-    }
-
-    // A mapping key: a plain word, never a list or a mapping.
-    std::string keyOf(const YAML::Node& k) const {
-        if (!k.IsScalar())
-            fail(k, "a key must be a plain word");
-        return k.as<std::string>();
-    }
+    [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const { yamlError(file, at, what); }
+    std::string keyOf(const YAML::Node& k) const { return yamlKey(file, k); }
 
     std::string scalar(const YAML::Node& n, const std::string& key) const {
         if (!n.IsScalar())

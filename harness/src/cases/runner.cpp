@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -79,15 +80,21 @@ struct StepLog {
 
 }  // namespace
 
-CaseResult runCase(const Case& c, testbed::Testbed& bed, const image::KernelImage& kernel,
-                   const image::ModuleSet& modules, const fs::path& outDir) {
+CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfig& cfg, const fs::path& dir) {
     const auto start = Clock::now();
+    const image::KernelImage& kernel = cfg.kernel;
     CaseResult res;
     res.name = c.name;
     res.title = c.title;
     res.arch = kernel.arch;
     res.kernel = kernel.name;
-    res.dir = outDir / c.name / (kernel.arch + "_" + fs::path(kernel.name).filename().string());
+    res.dir = dir;
+    {
+        char when[32];
+        std::time_t now = std::time(nullptr);
+        std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+        res.started = when;
+    }
     fs::create_directories(res.dir);
     StepLog log{std::ofstream(res.dir / "steps.log")};
 
@@ -104,23 +111,27 @@ CaseResult runCase(const Case& c, testbed::Testbed& bed, const image::KernelImag
     if (!c.kernelMin.empty() && !kernel.release.empty() && !kernelAtLeast(kernel.release, c.kernelMin))
         return finish(Verdict::Skip, "needs kernel " + c.kernelMin + " or later (" + kernel.release + ")");
 
-    std::unique_ptr<testbed::Guest> guest;
+    testbed::Guest* guest = nullptr;
     try {
-        guest = bed.boot(kernel, "", &modules);
+        guest = &slot.acquire(cfg);
+        res.boot = slot.last().method;
+        res.bootSeconds = slot.last().seconds;
+        log.line("guest: " + res.boot + " in " + std::to_string(res.bootSeconds).substr(0, 5) + " s" +
+                 (slot.last().note.empty() ? "" : " (" + slot.last().note + ")"));
         // Transition debug lines ("... is sleeping on function ...") need dynamic debug.
         guest->ssh().exec("echo 'file kernel/livepatch/* +p' > /proc/dynamic_debug/control", std::chrono::seconds(30));
         // Samples every transition for the report (who blocked it, where, how long).
         guest->ssh().exec("klp-watch 50 > /tmp/klp-watch.log 2>&1 < /dev/null &", std::chrono::seconds(30));
     } catch (const std::exception& e) {
+        slot.release();
         return finish(Verdict::Miss, std::string("guest did not come up: ") + e.what());
     }
 
     Verdict verdict = Verdict::Pass;
     std::string reason;
     std::vector<std::string> lines;
-    std::error_code sizeError;
-    auto consoleStart = fs::file_size(guest->consoleLog(), sizeError);
-    ConsoleWatch watch(guest->vm(), sizeError ? 0 : consoleStart);
+    // A reverted guest appends to the console log its earlier lives wrote.
+    ConsoleWatch watch(guest->vm(), guest->consoleOffset());
     auto dumpStuck = [&](const std::string& why) {
         std::string dump = stuckDump(guest->ssh());
         writeFile(res.dir / "stuck.txt", why + "\n" + dump);
@@ -217,14 +228,13 @@ CaseResult runCase(const Case& c, testbed::Testbed& bed, const image::KernelImag
         }
     } catch (...) {
     }
-    guest->vm().destroy();
     std::string console;
     try {
-        console = readFile(guest->consoleLog());
+        console = readFile(guest->consoleLog()).substr(guest->consoleOffset());
         writeFile(res.dir / "console.log", console);
     } catch (...) {
     }
-    guest.reset();
+    slot.release();
 
     for (const auto& crash : check::findCrashes(console)) {
         if (!c.expectCrash.empty() && crash.kind == c.expectCrash)

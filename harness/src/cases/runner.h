@@ -8,7 +8,7 @@
 #include "check/transitions.h"
 #include "image/kernels.h"
 #include "image/modules.h"
-#include "testbed/testbed.h"
+#include "testbed/slot.h"
 
 namespace klp::cases {
 
@@ -37,11 +37,14 @@ struct CaseResult {
     std::vector<StepResult> steps;
     std::vector<check::Transition> transitions;  // seen by the guest's klp-watch
     std::filesystem::path dir;  // console.log, kernel.log, steps.log
+    std::string started;        // ISO 8601 UTC
+    std::string boot;           // how the guest became pristine: "revert", "cold-boot" ("" none)
+    double bootSeconds = 0;
 };
 
-// Boots a pristine guest of `kernel` with `modules`, runs `c`, destroys the guest.
-// Never throws: every problem becomes a verdict.
-CaseResult runCase(const Case& c, testbed::Testbed& bed, const image::KernelImage& kernel,
-                   const image::ModuleSet& modules, const std::filesystem::path& outDir);
+// Gets a pristine guest of `cfg` from `slot` (reverted or booted), runs `c` in
+// it, hands it back. Logs go to `dir`. Never throws: every problem becomes a verdict.
+CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfig& cfg,
+                   const std::filesystem::path& dir);
 
 }  // namespace klp::cases

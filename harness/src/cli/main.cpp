@@ -9,8 +9,10 @@
 #include <optional>
 #include <thread>
 
+#include "cli/merge.h"
 #include "cli/proxy.h"
 #include "cli/run_cases.h"
+#include "report/kcidb.h"
 #include "testbed/testbed.h"
 #include "util/error.h"
 #include "util/paths.h"
@@ -166,23 +168,44 @@ static int run(int argc, char** argv) {
     auto* kernels = app.add_subcommand("kernels", "List the kernel names --kernel accepts");
 
     cli::RunArgs runArgs;
-    auto* runCmd = app.add_subcommand("run", "Run case files (or folders of them), each in a fresh guest; one verdict line per case");
-    runCmd->add_option("--arch", runArgs.arches, "Guest architecture: x86_64 or ppc64le (repeatable; default x86_64)");
+    // Repeatable options take one value per flag (allow_extra_args(false)):
+    // otherwise `--kernel K cases/` would swallow the case paths.
+    auto* runCmd = app.add_subcommand("run", "Run case files (or folders of them), each in a pristine guest; one verdict line per case");
+    runCmd->add_option("--arch", runArgs.arches, "Guest architecture: x86_64 or ppc64le (repeatable; default x86_64)")->allow_extra_args(false);
     runCmd->add_option("--kernel", runArgs.kernels,
                        "Kernel name or path, for every --arch; ARCH:NAME for one arch only (repeatable)")
-        ->required();
+        ->allow_extra_args(false);
+    runCmd->add_option("--matrix", runArgs.matrix,
+                       "A matrix file (arches x kernels x cases, per-entry machine) instead of --arch/--kernel/paths");
     runCmd->add_option("--cache-dir", runArgs.cacheDir, "Cache dir (default ~/.cache/klp-harness)");
     runCmd->add_option("--uri", runArgs.uri, "libvirt URI (default: embedded driver)");
+    runCmd->add_option("--host", runArgs.hosts,
+                       "URI[,SLOTS]: run guests on this libvirt host, SLOTS at a time ('embed' is the embedded "
+                       "driver; repeatable; replaces --uri/--jobs)")
+        ->allow_extra_args(false);
     runCmd->add_option("--out", runArgs.out, "Where logs go (default klp-results/<date>)");
     runCmd->add_option("--cpus", runArgs.cpus, "vCPUs per guest")->capture_default_str()->check(CLI::Range(1, 64));
-    runCmd->add_option("--memory", runArgs.memory, "Guest memory in MiB")->capture_default_str();
+    runCmd->add_option("--memory", runArgs.memory, "Guest memory in MiB")->capture_default_str()->check(CLI::Range(128, 65536));
+    runCmd->add_option("--cmdline", runArgs.cmdline, "Extra kernel command line");
+    runCmd->add_option("-j,--jobs", runArgs.jobs,
+                       "Guests at a time (default: one per CPU while memory lasts)")->check(CLI::Range(1, 64));
+    runCmd->add_flag("--cold-boot", runArgs.coldBoot,
+                     "Boot a new guest for every case instead of reverting one to its just-booted snapshot");
     runCmd->add_option("--filter", runArgs.filters,
-                       "Only cases whose name matches this shell glob, e.g. 'state/*' (repeatable)");
+                       "Only cases whose name matches this shell glob, e.g. 'state/*' (repeatable)")->allow_extra_args(false);
+    runCmd->add_option("--repeat", runArgs.repeat,
+                       "Run every case N times; a case whose runs disagree is FLAKY")->check(CLI::Range(1, 10000));
+    runCmd->add_flag("--until-fail", runArgs.untilFail,
+                     "Repeat every case until it does not PASS (at most --repeat times, if given)");
+    runCmd->add_option("--shard", runArgs.shard,
+                       "I/N: run only shard I of N (1-based) of the (case, arch, kernel) runs, for CI jobs");
+    runCmd->add_option("--durations", runArgs.durations,
+                       "A previous results.json (or its dir): balance --shard by its case times");
     runCmd->add_flag("--strict", runArgs.strict,
                      "Fail (exit 1) unless every case PASSes, except those named by --expect-skip (for CI)");
     runCmd->add_option("--expect-skip", runArgs.expectSkips,
-                       "With --strict: this case (name as `list` prints it) must SKIP here (repeatable)");
-    runCmd->add_option("paths", runArgs.paths, "Case files or folders")->required();
+                       "With --strict: this case (name as `list` prints it) must SKIP here (repeatable)")->allow_extra_args(false);
+    runCmd->add_option("paths", runArgs.paths, "Case files or folders");
 
     std::vector<std::string> prepArches, prepKernels;
     std::string prepCache;
@@ -194,6 +217,19 @@ static int run(int argc, char** argv) {
     std::string reportDir;
     auto* reportCmd = app.add_subcommand("report", "Re-render results.ktap, junit.xml and report.html from a run's results.json");
     reportCmd->add_option("dir", reportDir, "A run's output dir")->required();
+    std::string kcidbFile;
+    report::KcidbOptions kcidb;
+    reportCmd->add_option("--kcidb", kcidbFile, "Also write the run as KCIDB I/O JSON (schema v4.5) to this file");
+    reportCmd->add_option("--kcidb-origin", kcidb.origin, "KCIDB origin: the CI system's name, [a-z0-9_]+")
+        ->capture_default_str();
+    reportCmd->add_option("--kcidb-log-base", kcidb.logBase,
+                          "URL the run dir is published under, for the tests' log URLs (default: no log URLs)");
+
+    std::vector<std::string> mergeDirs;
+    std::string mergeOut;
+    auto* mergeCmd = app.add_subcommand("merge", "Join shard runs (run --shard I/N) into one run dir and render its reports");
+    mergeCmd->add_option("--out", mergeOut, "The merged run's dir")->required();
+    mergeCmd->add_option("dirs", mergeDirs, "The shard runs' output dirs")->required();
 
     std::string diffOld, diffNew;
     double diffThreshold = 0.5, diffMin = 2.0;
@@ -241,8 +277,15 @@ static int run(int argc, char** argv) {
             return cli::runCases(runArgs);
         if (*prepCmd)
             return cli::prepare(cli::runTargets(prepArches, prepKernels), prepCache);
-        if (*reportCmd)
+        if (*reportCmd) {
+            // KCIDB first: a bad --kcidb-origin stops before anything is written.
+            if (!kcidbFile.empty())
+                std::printf("%s: %zu tests (KCIDB I/O v%d.%d)\n", kcidbFile.c_str(),
+                            report::writeKcidb(reportDir, kcidbFile, kcidb), report::kKcidbMajor, report::kKcidbMinor);
             return cli::renderReports(reportDir);
+        }
+        if (*mergeCmd)
+            return cli::mergeRuns(mergeDirs, mergeOut);
         if (*diffCmd)
             return cli::diffRuns(diffOld, diffNew, diffThreshold, diffMin);
         if (*listCmd) {

@@ -1,6 +1,13 @@
 #include "cli/run_cases.h"
 
 #include <fnmatch.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include <algorithm>
 #include <chrono>
@@ -12,9 +19,18 @@
 #include "cases/case_file.h"
 #include "cases/runner.h"
 #include "cases/verbs.h"
+#if __has_include("cli/matrix.h")
+#include "cli/matrix.h"
+#define KLP_HAVE_MATRIX 1
+#endif
+#include "cli/run_queue.h"
+#if __has_include("report/shard.h")
+#include "report/shard.h"
+#define KLP_HAVE_SHARD 1
+#endif
 #include "report/results.h"
 #include "report/writers.h"
-#include "testbed/testbed.h"
+#include "testbed/slot.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -77,33 +93,252 @@ int prepare(const std::vector<Target>& targets, const std::string& cacheDir) {
     return 0;
 }
 
-int runCases(const RunArgs& a) {
-    auto targets = runTargets(a.arches, a.kernels);
-    auto cases = cases::loadCases(a.paths);  // bad case files fail here, before any boot
-    if (!a.filters.empty()) {
-        std::erase_if(cases, [&](const cases::Case& c) {
-            return std::none_of(a.filters.begin(), a.filters.end(),
-                                [&](const std::string& glob) { return fnmatch(glob.c_str(), c.name.c_str(), 0) == 0; });
-        });
-        if (cases.empty())
-            throw UsageError("--filter matches no case (names as `klp-harness list` prints them)");
+Host parseHost(const std::string& text) {
+    Host h{text, 1};
+    auto comma = text.rfind(',');
+    if (comma != std::string::npos && comma + 1 < text.size() &&
+        text.find_first_not_of("0123456789", comma + 1) == std::string::npos) {
+        h.uri = text.substr(0, comma);
+        h.slots = std::stoi(text.substr(comma + 1).substr(0, 6));
+        if (h.slots < 1 || h.slots > 64)
+            throw UsageError("--host " + text + ": slots must be 1..64");
     }
+    if (h.uri == "embed" || h.uri == "local")
+        h.uri.clear();
+    return h;
+}
+
+int defaultJobs(int memoryMiB) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long avail = 0;  // MiB
+    std::ifstream in("/proc/meminfo");
+    for (std::string key; in >> key;) {
+        long kb = 0;
+        in >> kb;
+        if (key == "MemAvailable:") {
+            avail = kb / 1024;
+            break;
+        }
+        in.ignore(64, '\n');
+    }
+    // Each guest: its RAM, QEMU's own ~300 MiB; 1 GiB stays for the host.
+    long byMemory = avail > 0 ? (avail - 1024) / (memoryMiB + 300) : 1;
+    return static_cast<int>(std::clamp(std::min(cpus, byMemory), 1L, 64L));
+}
+
+namespace {
+
+// One case on one guest config, run `repeat` times: what a verdict line reports.
+struct Unit {
+    const cases::Case* c = nullptr;
+    size_t config = 0;
+    fs::path dir;  // its logs (attempt K of a repeat: dir/try-K)
+};
+
+// A guest config: kernel, modules and machine, shared by the units on it.
+struct Config {
+    Target target;
+    std::string cmdline;
+    int cpus = 1, memory = 512;
+    image::KernelImage kernel;
+    image::ModuleSet modules;
+    testbed::GuestConfig guest() const { return {kernel, &modules, cmdline, cpus, memory}; }
+};
+
+// A run group as flags or a matrix entry give it.
+struct Entry {
+    std::vector<Target> targets;
+    std::vector<cases::Case> cases;
+    std::string cmdline;
+    int cpus = 1, memory = 512, repeat = 1;
+};
+
+std::vector<cases::Case> filtered(std::vector<cases::Case> cases, const std::vector<std::string>& globs) {
+    if (globs.empty())
+        return cases;
+    std::erase_if(cases, [&](const cases::Case& c) {
+        return std::none_of(globs.begin(), globs.end(),
+                            [&](const std::string& g) { return fnmatch(g.c_str(), c.name.c_str(), 0) == 0; });
+    });
+    return cases;
+}
+
+std::vector<Entry> entriesOf(const RunArgs& a) {
+    std::vector<Entry> out;
+    if (!a.matrix.empty()) {
+#ifdef KLP_HAVE_MATRIX
+        for (const auto& m : loadMatrix(a.matrix)) {
+            Entry e{runTargets(m.arches, m.kernels), {}, m.cmdline, m.cpus, m.memory, m.repeat};
+            std::vector<std::string> globs = m.filters;
+            globs.insert(globs.end(), a.filters.begin(), a.filters.end());
+            e.cases = filtered(cases::loadCases(m.paths), globs);
+            if (a.repeat > 1)
+                e.repeat = a.repeat;
+            if (!a.cmdline.empty())
+                e.cmdline += (e.cmdline.empty() ? "" : " ") + a.cmdline;
+            out.push_back(std::move(e));
+        }
+#endif
+        return out;
+    }
+    if (a.kernels.empty())
+        throw UsageError("run: give --kernel (or --matrix FILE)");
+    if (a.paths.empty())
+        throw UsageError("run: give case files or folders (or --matrix FILE)");
+    Entry e{runTargets(a.arches, a.kernels), filtered(cases::loadCases(a.paths), a.filters), a.cmdline, a.cpus,
+            a.memory, a.repeat};
+    out.push_back(std::move(e));
+    if (!a.filters.empty() && out.front().cases.empty() && !cases::loadCases(a.paths).empty())
+        throw UsageError("--filter matches no case (names as `klp-harness list` prints them)");
+    return out;
+}
+
+std::string verdictOf(const std::vector<cases::CaseResult>& attempts) {
+    std::string v = cases::verdictName(attempts.front().verdict);
+    for (const auto& r : attempts)
+        if (cases::verdictName(r.verdict) != v)
+            return "FLAKY";
+    return v;
+}
+
+// The unit's results.json entry: one attempt as it is; several folded into one
+// entry whose details are the first non-PASS attempt's, with every attempt listed.
+report::Json unitJson(const Unit& u, const std::vector<cases::CaseResult>& attempts, const fs::path& out) {
+    const cases::CaseResult* shown = &attempts.back();
+    for (const auto& r : attempts)
+        if (r.verdict != cases::Verdict::Pass) {
+            shown = &r;
+            break;
+        }
+    report::Json j = report::caseJson(*u.c, *shown, out);
+    j["boot"] = shown->boot.empty() ? "none" : shown->boot;
+    j["boot_seconds"] = shown->bootSeconds;
+    j["started"] = attempts.front().started;
+    if (attempts.size() > 1) {
+        report::Json counts = report::Json::object(), list = report::Json::array();
+        double total = 0;
+        for (const auto& r : attempts) {
+            counts[cases::verdictName(r.verdict)] = counts.value(cases::verdictName(r.verdict), 0) + 1;
+            list.push_back({{"verdict", cases::verdictName(r.verdict)}, {"reason", r.reason},
+                            {"seconds", r.seconds}, {"logs", fs::relative(r.dir, out).string()}});
+            total += r.seconds;
+        }
+        j["verdict"] = verdictOf(attempts);
+        j["seconds"] = total / static_cast<double>(attempts.size());  // what one run of it takes
+        j["repeat"] = {{"runs", attempts.size()}, {"counts", counts}};
+        j["attempts"] = list;
+    }
+    return j;
+}
+
+std::string mmss(double s) {
+    char b[32];
+    int t = static_cast<int>(s + 0.5);
+    if (t >= 60)
+        std::snprintf(b, sizeof b, "%dm%02ds", t / 60, t % 60);
+    else
+        std::snprintf(b, sizeof b, "%ds", t);
+    return b;
+}
+
+}  // namespace
+
+int runCases(const RunArgs& a) {
+    if (a.repeat < 1)
+        throw UsageError("--repeat must be 1 or more");
+    auto entries = entriesOf(a);  // bad case or matrix files fail here, before any boot
     for (const auto& name : a.expectSkips)
-        if (std::none_of(cases.begin(), cases.end(), [&](const cases::Case& c) { return c.name == name; }))
+        if (std::none_of(entries.begin(), entries.end(), [&](const Entry& e) {
+                return std::any_of(e.cases.begin(), e.cases.end(), [&](const cases::Case& c) { return c.name == name; });
+            }))
             throw UsageError("--expect-skip " + name + ": no such case in the paths given");
-    if (cases.empty()) {
-        std::fprintf(stderr, "klp-harness: no case files (*.yaml) in the paths given\n");
+    std::vector<Host> hosts;
+    for (const auto& h : a.hosts)
+        hosts.push_back(parseHost(h));
+
+    // The units in run order (per entry, per target, per case), then this shard's.
+    std::vector<Config> configs;
+    std::vector<Unit> units;
+    std::vector<int> repeats;
+    std::map<std::string, int> dirUses;
+    for (const auto& e : entries)
+        for (const auto& t : e.targets) {
+            configs.push_back({t, e.cmdline, e.cpus, e.memory, {}, {}});
+            for (const auto& c : e.cases) {
+                fs::path dir = fs::path(c.name) / (t.arch + "_" + fs::path(t.kernel).filename().string());
+                if (int n = dirUses[dir.string()]++)  // the same case on the same kernel in two matrix entries
+                    dir += "-" + std::to_string(n + 1);
+                units.push_back({&c, configs.size() - 1, dir});
+                repeats.push_back(e.repeat);
+            }
+        }
+    if (units.empty()) {
+        std::fprintf(stderr, "klp-harness: no case to run (no case files, or --filter matched none)\n");
         return 2;
     }
+#ifdef KLP_HAVE_SHARD
+    if (!a.shard.empty()) {
+        auto [index, count] = report::parseShard(a.shard);
+        std::map<std::string, double> durations;
+        if (!a.durations.empty())
+            durations = report::durationsFrom(report::readResults(a.durations));
+        std::vector<report::WorkUnit> all;
+        for (const auto& u : units)
+            all.push_back({u.c->name, configs[u.config].target.arch, configs[u.config].target.kernel});
+        auto mine = report::shardUnits(all, index, count, durations);
+        std::set<std::string> keep;
+        for (const auto& w : mine)
+            keep.insert(w.caseName + "|" + w.arch + "|" + w.kernel);
+        std::vector<Unit> kept;
+        std::vector<int> keptRepeats;
+        for (size_t i = 0; i < units.size(); i++)
+            if (keep.count(units[i].c->name + "|" + configs[units[i].config].target.arch + "|" +
+                           configs[units[i].config].target.kernel)) {
+                kept.push_back(units[i]);
+                keptRepeats.push_back(repeats[i]);
+            }
+        units = std::move(kept);
+        repeats = std::move(keptRepeats);
+        progress("shard " + a.shard + ": " + std::to_string(units.size()) + " of " + std::to_string(all.size()) +
+                 " case runs");
+        if (units.empty()) {
+            std::printf("shard %s has no case (more shards than cases)\n", a.shard.c_str());
+            return 0;
+        }
+    }
+#endif
+
     fs::path out = a.out.empty() ? defaultOut() : a.out;
     fs::create_directories(out);
-    testbed::Options o;
-    o.cacheDir = a.cacheDir;
-    o.uri = a.uri;
-    o.cpus = a.cpus;
-    o.memoryMiB = a.memory;
-    testbed::Testbed bed(o);
-    report::ResultsFile results(out, report::runMetadata(bed.describeBackend()));
+    // One testbed per libvirt host; slots are parallel guests on them.
+    std::vector<std::unique_ptr<testbed::Testbed>> beds;
+    std::vector<std::unique_ptr<testbed::Slot>> slots;
+    int maxMemory = 0;
+    for (const auto& c : configs)
+        maxMemory = std::max(maxMemory, c.memory);
+    if (hosts.empty())
+        hosts.push_back({a.uri, a.jobs > 0 ? a.jobs : defaultJobs(maxMemory)});
+    for (const auto& h : hosts) {
+        testbed::Options o;
+        o.cacheDir = a.cacheDir;
+        o.uri = h.uri;
+        o.cpus = a.cpus;
+        o.memoryMiB = a.memory;
+        beds.push_back(std::make_unique<testbed::Testbed>(o));
+        for (int i = 0; i < h.slots; i++)
+            slots.push_back(std::make_unique<testbed::Slot>(*beds.back(), a.coldBoot));
+    }
+    testbed::Testbed& bed = *beds.front();
+    std::string backends;
+    for (auto& b : beds)
+        backends += (backends.empty() ? "" : "; ") + b->describeBackend();
+    report::Json meta = report::runMetadata(backends);
+    meta["jobs"] = slots.size();
+    meta["pristine"] = a.coldBoot ? "cold boot for every case (--cold-boot)"
+                                  : "revert to a snapshot of the booted guest where the arch allows it, else cold boot";
+    if (!a.shard.empty())
+        meta["shard"] = a.shard;
+    report::ResultsFile results(out, meta);
     // Interrupted (Ctrl-C, SIGTERM): the reports of what finished, from the
     // results.json on disk (rewritten atomically after every case).
     CleanupGuard renderOnSignal([out] {
@@ -113,70 +348,162 @@ int runCases(const RunArgs& a) {
         } catch (...) {
         }
     });
-    int pass = 0, fail = 0, skip = 0, miss = 0;
-    std::vector<std::string> unexpected;  // --strict: cases that should have passed or skipped
+
     // Every kernel and module set first: a bad target or a failed build stops the
     // run before any case, not after hours of others.
-    struct Prepared {
-        Target target;
-        image::KernelImage kernel;
-        image::ModuleSet modules;
-    };
-    std::vector<Prepared> prepared;
+    std::set<size_t> used;
+    for (const auto& u : units)
+        used.insert(u.config);
+    std::map<std::string, std::pair<image::KernelImage, image::ModuleSet>> built;
     std::set<std::string> arches;
-    for (const auto& t : targets) {
-        auto kernel = bed.kernel(t.kernel, t.arch);
-        auto modules = bed.modules(kernel);
-        bed.userland(t.arch);
-        prepared.push_back({t, kernel, modules});
-        arches.insert(t.arch);
+    for (size_t i : used) {
+        Config& c = configs[i];
+        std::string key = c.target.arch + ":" + c.target.kernel;
+        if (!built.count(key)) {
+            auto kernel = bed.kernel(c.target.kernel, c.target.arch);
+            auto modules = bed.modules(kernel);
+            bed.userland(c.target.arch);
+            built[key] = {kernel, modules};
+            results.addKernel(kernel);
+        }
+        c.kernel = built[key].first;
+        c.modules = built[key].second;
+        arches.insert(c.target.arch);
     }
-    for (const auto& [t, kernel, modules] : prepared) {
-        results.addKernel(kernel);
-        progress("running " + std::to_string(cases.size()) + " cases on " + kernel.name + " (" + t.arch +
-                 "), logs in " + out.string());
-        for (size_t i = 0; i < cases.size(); i++) {
-            bool quiet = isQuiet();
-            setQuiet(true);  // boot progress per case would drown the verdict lines
-            auto r = cases::runCase(cases[i], bed, kernel, modules, out);
-            setQuiet(quiet);
-            results.add(report::caseJson(cases[i], r, out));
-            std::printf("%-5s %-44s %-20s %6.1f s\n", cases::verdictName(r.verdict), r.name.c_str(),
-                        (t.arch + "/" + kernel.name).c_str(), r.seconds);
-            bool skipExpected = std::find(a.expectSkips.begin(), a.expectSkips.end(), r.name) != a.expectSkips.end();
-            if (r.verdict != (skipExpected ? cases::Verdict::Skip : cases::Verdict::Pass))
-                unexpected.push_back(std::string(cases::verdictName(r.verdict)) + " " + r.name + " on " + t.arch + "/" +
-                                     kernel.name + (skipExpected ? " (expected SKIP)" : ""));
-            if (r.verdict == cases::Verdict::Pass) {
-                pass++;
-            } else if (r.verdict == cases::Verdict::Skip) {
-                skip++;
-                std::printf("      %s\n", r.reason.c_str());
-            } else {
-                (r.verdict == cases::Verdict::Miss ? miss : fail)++;
-                std::printf("      %s\n", r.reason.c_str());
-                if (!r.detail.empty())
-                    std::printf("%s\n", indent(r.detail).c_str());
-                for (const auto& t : r.transitions)
-                    std::printf("      transition: %s\n", t.describe().c_str());
-                std::printf("      logs: %s\n", r.dir.c_str());
+
+    std::vector<QueueUnit> qunits;
+    for (size_t i = 0; i < units.size(); i++)
+        qunits.push_back({units[i].config, a.untilFail && a.repeat == 1 ? 1000000 : repeats[i], a.untilFail});
+    RunQueue queue(qunits);
+    std::vector<std::map<int, cases::CaseResult>> attempts(units.size());  // by attempt number
+    std::mutex attemptsMutex;
+
+    progress("running " + std::to_string(units.size()) + " case runs on " + std::to_string(slots.size()) +
+             " parallel guest(s), logs in " + out.string());
+    const auto runStart = std::chrono::steady_clock::now();
+    std::vector<std::thread> workers;
+    for (auto& slot : slots)
+        workers.emplace_back([&, s = slot.get()] {
+            setThreadQuiet(true);  // boot progress per case would drown the verdict lines
+            std::optional<size_t> current;
+            while (auto t = queue.next(current)) {
+                const Unit& u = units[t->unit];
+                fs::path dir = out / u.dir;
+                if (qunits[t->unit].attempts > 1)
+                    dir /= "try-" + std::to_string(t->attempt + 1);
+                cases::CaseResult r;
+                try {
+                    r = cases::runCase(*u.c, *s, configs[u.config].guest(), dir);
+                } catch (const std::exception& e) {  // runCase should not throw; be sure
+                    r.name = u.c->name;
+                    r.verdict = cases::Verdict::Miss;
+                    r.reason = e.what();
+                    r.dir = dir;
+                }
+                current = u.config;
+                bool pass = r.verdict == cases::Verdict::Pass || r.verdict == cases::Verdict::Skip;
+                {
+                    std::lock_guard lock(attemptsMutex);
+                    attempts[t->unit][t->attempt] = std::move(r);
+                }
+                queue.done(*t, pass);
             }
-            std::fflush(stdout);
+            s->release();
+        });
+
+    int pass = 0, fail = 0, skip = 0, miss = 0, flaky = 0;
+    std::vector<std::string> unexpected;  // --strict: cases that should have passed or skipped
+    std::atomic<bool> stopStatus{false};
+    std::thread status([&] {
+        if (!statusLineShown())
+            return;
+        while (!stopStatus) {
+            auto c = queue.counts();
+            double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - runStart).count();
+            std::string eta = c.finished ? ", ETA " + mmss(elapsed / c.finished * (c.running + c.left)) : "";
+            statusLine("[" + std::to_string(c.finished) + "/" + std::to_string(units.size()) + " done, " +
+                       std::to_string(c.running) + " running, " + std::to_string(c.left) + " left" + eta + "]");
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        }
+    });
+    auto lastPlain = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < units.size(); i++) {
+        queue.waitUnit(i);
+        std::vector<cases::CaseResult> done;
+        {
+            std::lock_guard lock(attemptsMutex);
+            for (auto& [n, r] : attempts[i])
+                done.push_back(r);
+        }
+        const Unit& u = units[i];
+        const Target& t = configs[u.config].target;
+        if (done.empty())
+            continue;  // cancelled before it started
+        auto j = unitJson(u, done, out);
+        j["order"] = i;
+        results.add(j);
+        std::string verdict = j["verdict"];
+        const cases::CaseResult& r = *std::find_if(done.begin(), done.end(), [&](const auto& x) {
+            return verdict == "FLAKY" || cases::verdictName(x.verdict) == verdict;
+        });
+        char line[256];
+        std::snprintf(line, sizeof line, "%-5s %-44s %-20s %6.1f s", verdict.c_str(), u.c->name.c_str(),
+                      (t.arch + "/" + configs[u.config].kernel.name).c_str(), j["seconds"].get<double>());
+        std::string text = line;
+        if (done.size() > 1) {
+            std::string counts;
+            for (auto& [k, v] : j["repeat"]["counts"].items())
+                counts += (counts.empty() ? "" : ", ") + std::to_string(v.get<int>()) + " " + k;
+            text += "\n      " + std::to_string(done.size()) + " runs: " + counts;
+        }
+        bool skipExpected = std::find(a.expectSkips.begin(), a.expectSkips.end(), u.c->name) != a.expectSkips.end();
+        if (verdict != (skipExpected ? "SKIP" : "PASS"))
+            unexpected.push_back(verdict + " " + u.c->name + " on " + t.arch + "/" + configs[u.config].kernel.name +
+                                 (skipExpected ? " (expected SKIP)" : ""));
+        if (verdict == "PASS") {
+            pass++;
+        } else if (verdict == "SKIP") {
+            skip++;
+            text += "\n      " + r.reason;
+        } else {
+            (verdict == "MISS" ? miss : verdict == "FLAKY" ? flaky : fail)++;
+            const cases::CaseResult& bad =
+                *std::find_if(done.begin(), done.end(), [](const auto& x) { return x.verdict != cases::Verdict::Pass; });
+            text += "\n      " + bad.reason;
+            if (!bad.detail.empty())
+                text += "\n" + indent(bad.detail);
+            for (const auto& tr : bad.transitions)
+                text += "\n      transition: " + tr.describe();
+            text += "\n      logs: " + bad.dir.string();
+        }
+        printLine(stdout, text);
+        if (!statusLineShown() && !isQuiet() &&
+            std::chrono::steady_clock::now() - lastPlain > std::chrono::seconds(30)) {
+            lastPlain = std::chrono::steady_clock::now();
+            auto c = queue.counts();
+            progress(std::to_string(c.finished) + "/" + std::to_string(units.size()) + " done, " +
+                     std::to_string(c.running) + " running, " + std::to_string(c.left) + " left");
         }
     }
+    for (auto& w : workers)
+        w.join();
+    stopStatus = true;
+    status.join();
+    statusLine("");
     results.finish();
     report::renderAll(results.doc(), out);
     if (arches.size() > 1)
         std::printf("\n%s\n", report::crossArchView(results.doc()).c_str());
-    std::printf("%d passed, %d failed, %d skipped\n", pass, fail + miss, skip);
+    std::printf("%d passed, %d failed, %d skipped%s\n", pass, fail + miss, skip,
+                flaky ? (", " + std::to_string(flaky) + " flaky").c_str() : "");
     std::printf("reports: %s/{results.json,results.ktap,junit.xml,report.html}\n", out.c_str());
     if (a.strict && !unexpected.empty()) {
         std::printf("strict: %zu case(s) did not PASS (or SKIP as expected):\n", unexpected.size());
         for (const auto& u : unexpected)
             std::printf("  %s\n", u.c_str());
     }
-    // 1: the kernel misbehaved (FAIL/ERROR); 2: the harness could not run a case.
-    return fail ? 1 : miss ? 2 : a.strict && !unexpected.empty() ? 1 : 0;
+    // 1: the kernel misbehaved (FAIL/ERROR/FLAKY); 2: the harness could not run a case.
+    return fail || flaky ? 1 : miss ? 2 : a.strict && !unexpected.empty() ? 1 : 0;
 }
 
 int renderReports(const std::string& dir) {

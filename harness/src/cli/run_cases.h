@@ -5,13 +5,24 @@
 
 namespace klp::cli {
 
+// A libvirt host for `run --host URI[,SLOTS]`; uri "" is the embedded driver.
+struct Host {
+    std::string uri;
+    int slots = 1;
+};
+// "qemu+ssh://h/system,2" -> {uri, 2}; "embed" (or "") is the embedded driver.
+// Throws UsageError on a bad slot count.
+Host parseHost(const std::string& text);
+
 struct RunArgs {
     std::vector<std::string> arches;   // empty: x86_64
     std::vector<std::string> kernels;  // NAME (for every arch) or ARCH:NAME
     std::vector<std::string> paths;
+    std::string matrix;                // a matrix file instead of arches/kernels/paths
     std::string cacheDir;
     std::string uri;
     std::string out;
+    std::string cmdline;               // extra kernel command line
     int cpus = 1;
     int memory = 512;
     // CI mode: any verdict but PASS fails the run (exit 1), except the SKIPs
@@ -19,6 +30,13 @@ struct RunArgs {
     bool strict = false;
     std::vector<std::string> filters;  // shell globs over case names; empty: every case
     std::vector<std::string> expectSkips;
+    int jobs = 0;                      // parallel guests; 0: what CPUs and memory allow
+    std::vector<std::string> hosts;    // --host URI[,SLOTS]
+    bool coldBoot = false;             // boot every case's guest (no revert)
+    int repeat = 1;
+    bool untilFail = false;
+    std::string shard;                 // "i/n"
+    std::string durations;             // a previous results.json (or its dir)
 };
 
 // One (arch, kernel) pair of a run.
@@ -29,7 +47,11 @@ struct Target {
 // NAME runs on every --arch (default x86_64). Throws UsageError for an unknown arch.
 std::vector<Target> runTargets(const std::vector<std::string>& arches, const std::vector<std::string>& kernels);
 
-// Exit code: 0 all PASS/SKIP, 1 any FAIL/ERROR (with strict: any unexpected
+// Parallel guests this host can afford for guests of `memoryMiB`: one per CPU,
+// while memory lasts (each guest's RAM plus QEMU's own).
+int defaultJobs(int memoryMiB);
+
+// Exit code: 0 all PASS/SKIP, 1 any FAIL/ERROR/FLAKY (with strict: any unexpected
 // verdict), 2 a MISS or the harness failed.
 int runCases(const RunArgs& args);
 // `prepare`: fetches or builds the kernel, our modules and the guest userland

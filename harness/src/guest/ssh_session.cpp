@@ -43,7 +43,8 @@ ssh_session sess(void* p) { return static_cast<ssh_session>(p); }
 
 std::unique_ptr<SshSession> SshSession::connect(const fs::path& socket, const fs::path& privateKey,
                                                 std::chrono::milliseconds timeout,
-                                                const std::function<void()>& alive) {
+                                                const std::function<void()>& alive,
+                                                std::chrono::milliseconds attemptTimeout) {
     ssh_key key = nullptr;
     if (ssh_pki_import_privkey_file(privateKey.c_str(), nullptr, nullptr, nullptr, &key) != SSH_OK)
         throw HarnessError("cannot read SSH key " + privateKey.string());
@@ -66,8 +67,9 @@ std::unique_ptr<SshSession> SshSession::connect(const fs::path& socket, const fs
         ssh_options_set(s, SSH_OPTIONS_USER, "root");
         ssh_set_blocking(s, 0);
         int rc;
+        const auto attemptEnd = std::min(deadline, Clock::now() + attemptTimeout);
         // Non-blocking handshake so a guest that dies while booting is noticed.
-        while ((rc = ssh_connect(s)) == SSH_AGAIN && Clock::now() < deadline) {
+        while ((rc = ssh_connect(s)) == SSH_AGAIN && Clock::now() < attemptEnd) {
             pollfd p{fd, POLLIN, 0};
             poll(&p, 1, 100);
             if (Clock::now() - lastAliveCheck > 500ms) {

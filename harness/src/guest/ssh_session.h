@@ -21,11 +21,14 @@ class SshSession {
 public:
     // Connects through `socket` and authenticates as root with `privateKey`.
     // Retries until `timeout`; between tries calls `alive`, which should throw if
-    // the guest can no longer answer (it stopped, it panicked).
+    // the guest can no longer answer (it stopped, it panicked). One try waits at
+    // most `attemptTimeout` for the handshake, then a new connection sends a new
+    // banner (a guest just reverted may have lost the first one).
     static std::unique_ptr<SshSession> connect(const std::filesystem::path& socket,
                                                const std::filesystem::path& privateKey,
                                                std::chrono::milliseconds timeout,
-                                               const std::function<void()>& alive);
+                                               const std::function<void()>& alive,
+                                               std::chrono::milliseconds attemptTimeout = std::chrono::hours(1));
     ~SshSession();
 
     // Runs `command` with /bin/sh in the guest. On timeout the channel is closed

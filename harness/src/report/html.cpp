@@ -90,12 +90,32 @@ h1{font-size:20px} h2{font-size:16px;margin-top:28px;border-top:1px solid #ccc;p
 table{border-collapse:collapse} td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}
 .PASS{background:#c8ecc8}.FAIL{background:#f7c1c1}.ERROR{background:#f39c7a}.SKIP{background:#e4e4e4}.MISS{background:#f3e08a}
+.FLAKY{background:repeating-linear-gradient(135deg,#dcc6f2 0 8px,#f7c1c1 8px 16px)}
 td.v a{color:#222;text-decoration:none;font-weight:600;display:block}
 pre{background:#f7f7f7;border:1px solid #e2e2e2;padding:8px;overflow:auto;max-height:420px;font-size:12px}
 .meta{color:#555} .bar.done{fill:#6a9fd8}.bar.open{fill:#d8a06a}.bar.blk{fill:#d85a5a}
 .grid{stroke:#eee}.tick{font-size:10px;fill:#666}.lbl{font-size:11px;fill:#222}
 svg.tl{border:1px solid #ddd;background:#fff;margin:4px 0}
 )";
+
+// A repeated result's attempts, one row each: what a FLAKY verdict is made of.
+std::string attemptsTable(const Json& r) {
+    std::string counts = repeatSummary(r);
+    if (counts.empty() && !r.contains("attempts"))
+        return "";
+    std::string h = "<p class=meta>repeated: " + esc(counts) + "</p>";
+    if (!r.contains("attempts"))
+        return h;
+    h += "<table><tr><th>attempt</th><th>verdict</th><th>time</th><th>reason</th><th>logs</th></tr>";
+    int i = 0;
+    for (const auto& a : r["attempts"]) {
+        std::string v = a["verdict"], logs = a.value("logs", "");
+        h += "<tr><td>" + std::to_string(++i) + "</td><td class='" + esc(v) + "'>" + esc(v) + "</td><td>" +
+             num(a.value("seconds", 0.0)) + " s</td><td>" + esc(a.value("reason", "")) + "</td><td>" +
+             (logs.empty() ? "" : "<a href='" + esc(logs) + "'>" + esc(logs) + "</a>") + "</td></tr>";
+    }
+    return h + "</table>";
+}
 
 }  // namespace
 
@@ -120,7 +140,7 @@ std::string toHtml(const Json& doc) {
          esc(run.value("qemu", "")) + " &middot; " + esc(run.value("backend", "")) + "<br>started " +
          esc(run.value("started", "")) + (run.contains("finished") ? ", finished " + esc(run["finished"]) : " (unfinished)") +
          "</p><p>";
-    for (const char* v : {"PASS", "FAIL", "ERROR", "SKIP", "MISS"})
+    for (const char* v : {"PASS", "FAIL", "FLAKY", "ERROR", "SKIP", "MISS"})
         if (counts[v])
             h += "<span class='" + std::string(v) + "' style='padding:2px 8px;margin-right:6px'>" + v + " " +
                  std::to_string(counts[v]) + "</span>";
@@ -141,16 +161,19 @@ std::string toHtml(const Json& doc) {
                 continue;
             }
             const Json& r = *it->second;
-            std::string v = r["verdict"];
-            h += "<td class='v " + v + "'><a href='#" + anchor(r) + "' title='" + esc(r.value("reason", "")) + "'>" + v +
+            std::string v = r["verdict"], counts = repeatSummary(r);
+            // A repeated result shows its passes ("3/5") beside the verdict, the rest in the tooltip.
+            std::string tip = counts.empty() ? r.value("reason", "") : counts + ". " + r.value("reason", "");
+            h += "<td class='v " + esc(v) + "'><a href='#" + anchor(r) + "' title='" + esc(tip) + "'>" + esc(v) +
+                 (counts.empty() ? "" : " " + esc(counts.substr(0, counts.find(' ')))) +
                  " <span style='font-weight:400'>" + num(r.value("seconds", 0.0)) + " s</span></a></td>";
         }
         h += "</tr>";
     }
     h += "</table>";
     for (const auto& r : doc["results"]) {
-        std::string v = r["verdict"];
-        h += "<h2 id='" + anchor(r) + "'><span class='" + v + "' style='padding:1px 6px'>" + v + "</span> " +
+        std::string v = esc(r["verdict"]);
+        h += "<h2 id='" + anchor(r) + "'><span class='" + v + "' style='padding:1px 6px'>" + esc(verdictText(r)) + "</span> " +
              esc(r["case"]) + " &middot; " + esc(groupOf(r)) + " &middot; " + num(r.value("seconds", 0.0)) + " s</h2>";
         h += "<p>" + esc(r.value("title", "")) + "</p><p class=meta>proves: ";
         for (const auto& s : r["seeds"])
@@ -160,6 +183,10 @@ std::string toHtml(const Json& doc) {
             h += "<p><b>" + esc(r["reason"]) + "</b></p>";
         if (!r.value("detail", "").empty())
             h += "<pre>" + esc(r["detail"]) + "</pre>";
+        h += attemptsTable(r);
+        if (r.contains("boot"))
+            h += "<p class=meta>guest: " + esc(r["boot"]) +
+                 (r.contains("boot_seconds") ? ", up in " + num(r["boot_seconds"], 2) + " s" : "") + "</p>";
         for (const auto& t : r["transitions"])
             h += "<div>" + timeline(t) + "<div class=meta>" + esc(t["summary"]) + "</div></div>";
         h += "<table><tr><th>line</th><th>step</th><th>status</th><th>time</th><th>message</th></tr>";

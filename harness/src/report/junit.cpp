@@ -1,3 +1,4 @@
+#include <cstdio>
 #include <map>
 #include <pugixml.hpp>
 #include <sstream>
@@ -15,6 +16,20 @@ std::string xmlSafe(std::string s) {
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
             c = '?';
     return s;
+}
+
+// "attempt 2: FAIL 11.0 s, x.yaml:6: ... (logs: dir)" per attempt of a repeated result.
+std::string attemptLines(const Json& r) {
+    std::string out;
+    int i = 0;
+    for (const auto& a : r.value("attempts", Json::array())) {
+        char secs[32];
+        std::snprintf(secs, sizeof secs, "%.1f s", a.value("seconds", 0.0));
+        std::string reason = a.value("reason", ""), logs = a.value("logs", "");
+        out += "attempt " + std::to_string(++i) + ": " + std::string(a["verdict"]) + " " + secs +
+               (reason.empty() ? "" : ", " + reason) + (logs.empty() ? "" : " (logs: " + logs + ")") + "\n";
+    }
+    return out;
 }
 }  // namespace
 
@@ -34,7 +49,7 @@ std::string toJunit(const Json& doc, const std::filesystem::path& dir) {
         double time = 0;
         for (const Json* r : groups[g]) {
             std::string v = (*r)["verdict"];
-            fails += v == "FAIL";
+            fails += v == "FAIL" || v == "FLAKY";
             errors += v == "ERROR" || v == "MISS";
             skipped += v == "SKIP";
             time += r->value("seconds", 0.0);
@@ -58,7 +73,16 @@ std::string toJunit(const Json& doc, const std::filesystem::path& dir) {
             tc.append_attribute("classname") = (g + "/" + name.substr(0, name.find('/'))).c_str();
             tc.append_attribute("time") = r->value("seconds", 0.0);
             std::string v = (*r)["verdict"], reason = r->value("reason", ""), detail = r->value("detail", "");
-            if (v == "FAIL" || v == "ERROR" || v == "MISS") {
+            if (v == "FLAKY") {
+                // A failure Jenkins and GitLab show (and count) as one, typed so a
+                // reader can tell it from a steady FAIL; each attempt in the body.
+                auto f = tc.append_child("failure");
+                std::string counts = repeatSummary(*r);
+                f.append_attribute("message") =
+                    xmlSafe((counts.empty() ? "flaky" : counts) + (reason.empty() ? "" : ": " + reason)).c_str();
+                f.append_attribute("type") = "FLAKY";
+                f.text() = xmlSafe(attemptLines(*r) + detail).c_str();
+            } else if (v == "FAIL" || v == "ERROR" || v == "MISS") {
                 auto f = tc.append_child(v == "FAIL" ? "failure" : "error");
                 // The first unmatched expectation is the message; its log excerpt the body.
                 std::string first = detail.substr(0, detail.find('\n'));

@@ -12,6 +12,23 @@ void renderAll(const Json& doc, const std::filesystem::path& dir) {
     writeFile(dir / "report.html", toHtml(doc));
 }
 
+std::string repeatSummary(const Json& r) {
+    auto it = r.find("repeat");
+    if (it == r.end() || (*it)["runs"].get<int>() < 2)
+        return "";
+    const Json& counts = (*it)["counts"];
+    std::string s = std::to_string(counts.value("PASS", 0)) + "/" + std::to_string((*it)["runs"].get<int>()) + " passed";
+    for (const auto& [verdict, n] : counts.items())
+        if (verdict != "PASS" && n.get<int>() > 0)
+            s += "; " + verdict + " " + std::to_string(n.get<int>());
+    return s;
+}
+
+std::string verdictText(const Json& r) {
+    std::string v = r["verdict"], counts = repeatSummary(r);
+    return v == "FLAKY" && !counts.empty() ? v + " " + counts : v;
+}
+
 std::string diffRuns(const Json& oldDoc, const Json& newDoc, double ratio, double minSeconds) {
     std::map<std::string, const Json*> before;
     for (const auto& r : oldDoc["results"])
@@ -21,13 +38,14 @@ std::string diffRuns(const Json& oldDoc, const Json& newDoc, double ratio, doubl
         std::string key = groupOf(r) + " " + std::string(r["case"]);
         auto it = before.find(key);
         if (it == before.end()) {
-            added += "new      " + key + ": " + std::string(r["verdict"]) + "\n";
+            added += "new      " + key + ": " + verdictText(r) + "\n";
             continue;
         }
         const Json& o = *it->second;
         before.erase(it);
+        // A FLAKY's counts move from run to run by nature: only a new verdict is listed.
         if (o["verdict"] != r["verdict"])
-            changed += "verdict  " + key + ": " + std::string(o["verdict"]) + " -> " + std::string(r["verdict"]) +
+            changed += "verdict  " + key + ": " + verdictText(o) + " -> " + verdictText(r) +
                        (r.value("reason", "").empty() ? "" : " (" + std::string(r["reason"]) + ")") + "\n";
         double t0 = o.value("seconds", 0.0), t1 = r.value("seconds", 0.0);
         if (std::fabs(t1 - t0) >= minSeconds && t0 > 0 && std::fabs(t1 - t0) / t0 >= ratio) {

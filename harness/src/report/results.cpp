@@ -172,18 +172,44 @@ private:
     std::string file_;
 };
 
+// `run --repeat N`: {"runs": N, "counts": {"PASS": 3, ...}} and one entry per attempt.
+void checkRepeat(const ShapeCheck& c, const Json& r, const std::string& where) {
+    using K = Kind;
+    if (r.contains("repeat")) {
+        const Json& rep = r["repeat"];
+        c.object(rep, where + ".repeat", {{"runs", K::Integer, true}, {"counts", K::Object, true}});
+        if (rep["runs"].get<int>() < 1)
+            c.fail(where + ".repeat.runs", "must be at least 1");
+        for (const auto& [verdict, n] : rep["counts"].items())
+            if (!isKind(n, K::Integer) || n.get<int>() < 0)
+                c.fail(where + ".repeat.counts." + verdict, "must be a count (an integer >= 0)");
+    }
+    if (r.contains("attempts"))
+        c.items(r, "attempts", where, [&](const Json& a, const std::string& at) {
+            c.object(a, at,
+                     {{"verdict", K::String, true}, {"reason", K::String, false}, {"seconds", K::Number, false},
+                      {"logs", K::String, false}});
+        });
+}
+
 void checkShape(const Json& doc, const std::string& file) {
     using K = Kind;
     ShapeCheck c(file);
     c.object(doc, "", {{"run", K::Object, true}, {"kernels", K::Array, true}, {"results", K::Array, true}});
     c.object(doc["run"], "run",
              {{"harness", K::Object, true}, {"host", K::String, false}, {"qemu", K::String, false},
-              {"backend", K::String, false}, {"started", K::String, false}, {"finished", K::String, false}});
+              {"backend", K::String, false}, {"started", K::String, false}, {"finished", K::String, false},
+              {"shard", K::String, false}, {"merged_from", K::Array, false}});  // run --shard I/N; `merge`
     c.object(doc["run"]["harness"], "run.harness", {{"name", K::String, false}, {"version", K::String, false}});
+    if (doc["run"].contains("merged_from"))
+        c.items(doc["run"], "merged_from", "run", [&](const Json& d, const std::string& at) {
+            if (!d.is_string())
+                c.fail(at, "must be a string");
+        });
     c.items(doc, "kernels", "", [&](const Json& k, const std::string& where) {
         c.object(k, where,
                  {{"arch", K::String, true}, {"name", K::String, true}, {"release", K::String, false},
-                  {"version", K::String, false}});
+                  {"version", K::String, false}, {"config", K::String, false}, {"compiler", K::String, false}});
     });
     c.items(doc, "results", "", [&](const Json& r, const std::string& where) {
         c.object(r, where,
@@ -191,7 +217,12 @@ void checkShape(const Json& doc, const std::string& file) {
                   {"kernel", K::String, false}, {"file", K::String, false}, {"title", K::String, false},
                   {"reason", K::String, false}, {"detail", K::String, false}, {"crash", K::String, false},
                   {"seconds", K::Number, false}, {"seeds", K::Array, true}, {"steps", K::Array, true},
-                  {"transitions", K::Array, true}, {"logs", K::Object, true}});
+                  {"transitions", K::Array, true}, {"logs", K::Object, true},
+                  // Newer runs: how the guest came up, when the case started, its
+                  // place in the unsharded matrix, and the attempts of `--repeat`.
+                  {"boot", K::String, false}, {"boot_seconds", K::Number, false}, {"started", K::String, false},
+                  {"order", K::Integer, false}, {"repeat", K::Object, false}, {"attempts", K::Array, false}});
+        checkRepeat(c, r, where);
         c.items(r, "seeds", where, [&](const Json& s, const std::string& at) {
             if (!s.is_string())
                 c.fail(at, "must be a string");

@@ -24,13 +24,21 @@ void renderAll(const Json& doc, const std::filesystem::path& dir);
 std::string diffRuns(const Json& oldDoc, const Json& newDoc, double ratio, double minSeconds);
 
 // The results whose verdict got worse from oldDoc to newDoc, one line each: a PASS
-// (or SKIP) that is now anything else, or a new result that is not a PASS or SKIP.
+// (or SKIP) that is now anything else (FLAKY too), or a new result that is not a
+// PASS or SKIP.
 // What a nightly job acts on.
 std::vector<std::string> worseVerdicts(const Json& oldDoc, const Json& newDoc);
 
 // For a run over two or more arches: per case the verdicts side by side, and the
 // steps whose outcome differed between the groups ("" for a single-arch run).
 std::string crossArchView(const Json& doc);
+
+// A result run several times (`run --repeat N`, N > 1): "3/5 passed; FAIL 2" (the
+// other verdicts' counts by name); "" for a result run once.
+std::string repeatSummary(const Json& result);
+// The verdict as the text reports print it: "FLAKY 3/5 passed; FAIL 2" for a FLAKY
+// result (the attempts did not agree), else the verdict alone.
+std::string verdictText(const Json& result);
 
 // The group a result belongs to: "x86_64/debian-6.1".
 std::string groupOf(const Json& result);

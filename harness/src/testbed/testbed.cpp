@@ -61,9 +61,19 @@ std::string Guest::openSshCommand(const fs::path& self) const {
            " -o ProxyCommand='" + self.string() + " proxy " + sock.string() + "' root@klp-guest";
 }
 
+void Guest::connect(std::chrono::milliseconds timeout, std::chrono::milliseconds attemptTimeout) {
+    ssh_.reset();
+    fs::path sock;
+    for (const auto& ch : vm_->spec().channels)
+        if (ch.name == kSshPort)
+            sock = ch.socket;
+    ssh_ = guest::SshSession::connect(sock, key_, timeout, [this] { checkAlive(); }, attemptTimeout);
+}
+
 void Guest::checkAlive() {
     // A panicking guest with panic=-1 may still be rebooting: the console decides.
     std::ifstream in(consoleLog());
+    in.seekg(static_cast<std::streamoff>(consoleOffset_));
     for (std::string l; std::getline(in, l);)
         if (l.find("Kernel panic - not syncing") != std::string::npos)
             throw HarnessError("guest kernel panicked: " + l.substr(l.find("Kernel panic")) +
@@ -82,11 +92,14 @@ Testbed::Testbed(Options opts)
     fs::create_directories(dir_);
 }
 
-std::string Testbed::describeBackend() {
+vm::Backend& Testbed::backend() {
+    std::lock_guard lock(backendMutex_);  // guests boot from several threads
     if (!backend_)
-        backend_ = vm::libvirt::open(opts_.uri, runDir_->path() / "libvirt");
-    return backend_->describe();
+        backend_ = vm::libvirt::open(opts_.uri, runDir_->path() / "libvirt", cache_.dir() / "libvirt-probes");
+    return *backend_;
 }
+
+std::string Testbed::describeBackend() { return backend().describe(); }
 
 Testbed::~Testbed() {
     std::error_code ec;
@@ -108,7 +121,7 @@ fs::path Testbed::userland(const std::string& archName) {
 }
 
 std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std::string& extraCmdline,
-                                     const image::ModuleSet* modules) {
+                                     const image::ModuleSet* modules, int cpus, int memoryMiB, bool revertible) {
     const vm::ArchProfile& arch = vm::archProfile(kernel.arch);
     fs::path userland = this->userland(kernel.arch);
 
@@ -134,22 +147,21 @@ std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std
     spec.kernel = kernel.kernel;
     spec.initrd = dir / "initrd.img";
     spec.extraCmdline = extraCmdline;
-    spec.cpus = opts_.cpus;
-    spec.memoryMiB = opts_.memoryMiB;
+    spec.cpus = cpus > 0 ? cpus : opts_.cpus;
+    spec.memoryMiB = memoryMiB > 0 ? memoryMiB : opts_.memoryMiB;
+    spec.revertible = revertible && arch.inPlaceRevert;
     spec.consoleLog = dir / "console.log";
     spec.channels = {{kSshPort, dir / "ssh.sock"}, {kUserPort, dir / "user.sock"}};
 
-    if (!backend_)  // opened on first use: bad input fails before libvirt starts
-        backend_ = vm::libvirt::open(opts_.uri, runDir_->path() / "libvirt");
+    vm::Backend& backend = this->backend();
     progress("booting " + kernel.name + " (" + kernel.arch + ")");
     const auto start = Clock::now();
     std::unique_ptr<Guest> guest;
     {
         CreatingResource starting;  // a Ctrl-C now waits for the guard, then destroys it
-        guest = std::make_unique<Guest>(backend_->start(spec), key_.privateKey);
+        guest = std::make_unique<Guest>(backend.start(spec), key_.privateKey);
     }
-    guest->ssh_ = guest::SshSession::connect(dir / "ssh.sock", key_.privateKey, opts_.bootTimeout,
-                                             [g = guest.get()] { g->checkAlive(); });
+    guest->connect(opts_.bootTimeout);
     progress("guest ready (SSH), " + seconds(Clock::now() - start) + " after the VM started");
     return guest;
 }

@@ -3,8 +3,10 @@
 // This is the only place that joins the image, vm and guest stages.
 #pragma once
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "guest/ssh_key.h"
@@ -39,14 +41,27 @@ public:
     // channel (a QEMU socket serves one client at a time; ours is taken).
     std::string openSshCommand(const std::filesystem::path& self) const;
 
-    // Throws HarnessError if the guest stopped or its console shows a panic.
+    // Throws HarnessError if the guest stopped or its console shows a panic
+    // (since consoleOffset()).
     void checkAlive();
+
+    // Where this guest's current life starts in its console log: 0 after a cold
+    // boot, the log's size at the last revert (the file is appended to).
+    std::uintmax_t consoleOffset() const { return consoleOffset_; }
+
+    // Closes the SSH session (and so the guest channel's one client).
+    void disconnect() { ssh_.reset(); }
+    // Opens a new SSH session, waiting up to `timeout` for the guest to answer,
+    // `attemptTimeout` per connection.
+    void connect(std::chrono::milliseconds timeout, std::chrono::milliseconds attemptTimeout = std::chrono::hours(1));
 
 private:
     friend class Testbed;
+    friend class Slot;
     std::unique_ptr<vm::Instance> vm_;
     std::unique_ptr<guest::SshSession> ssh_;
     std::filesystem::path key_;
+    std::uintmax_t consoleOffset_ = 0;
     CleanupGuard destroyOnSignal_;
 };
 
@@ -70,12 +85,16 @@ public:
     std::filesystem::path userland(const std::string& arch);
 
     // Boots `kernel` and returns once SSH answers (or throws, guest destroyed).
-    // `modules`' .ko files are in the guest under /lib/klp/.
+    // `modules`' .ko files are in the guest under /lib/klp/. cpus/memory 0: the
+    // Options' values. `revertible`: the guest supports snapshot()/revert().
     std::unique_ptr<Guest> boot(const image::KernelImage& kernel, const std::string& extraCmdline = {},
-                                const image::ModuleSet* modules = nullptr);
+                                const image::ModuleSet* modules = nullptr, int cpus = 0, int memoryMiB = 0,
+                                bool revertible = false);
 
 private:
+    vm::Backend& backend();  // opened on first use: bad input fails before libvirt starts
     Options opts_;
+    std::mutex backendMutex_;
     image::Cache cache_;
     std::shared_ptr<RunDir> runDir_;
     std::filesystem::path dir_;

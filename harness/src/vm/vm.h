@@ -25,6 +25,9 @@ struct MachineSpec {
     int memoryMiB = 512;
     std::filesystem::path consoleLog;
     std::vector<Channel> channels;
+    // Make snapshot()/revert() available (the backend adds the small disk node
+    // that holds the snapshot). Only where arch->inPlaceRevert.
+    bool revertible = false;
 };
 
 // A booted guest. Destroying the object destroys the guest.
@@ -37,6 +40,15 @@ public:
     virtual bool running() = 0;
     // Stops the guest at once (no shutdown); idempotent, callable from any thread.
     virtual void destroy() = 0;
+    // Records the running guest's whole state (RAM, devices, clocks) inside its
+    // QEMU, for revert(). Spec must be revertible. Every client of the guest's
+    // channels must be closed first: a QEMU chardev serves one client at a time,
+    // and one left connected across a revert hangs the next. Throws HarnessError.
+    virtual void snapshot() = 0;
+    // Puts the guest back into the snapshot's state in the same QEMU process
+    // (a fraction of a second: no new QEMU, no boot). Same precondition as
+    // snapshot(). Throws HarnessError; the guest is then unusable: destroy it.
+    virtual void revert() = 0;
 };
 
 // Starts guests. One backend per run; it owns the runtime state of its guests.

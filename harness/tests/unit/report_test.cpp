@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "report/results.h"
+#include "report_checks.h"
 #include "report/writers.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -32,51 +33,6 @@ void golden(const std::string& name, const std::string& actual) {
     EXPECT_EQ(actual, readFile(g)) << "output differs from " << g << " (KLP_UPDATE_GOLDEN=1 to accept)";
 }
 
-// The KTAP rules we rely on: a version line, a plan matching the number of
-// results at each level, sequential numbers, subtests indented by 4 with
-// their own version, plan and "# Subtest:" line.
-std::string ktapProblem(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string l; std::getline(in, l);)
-        lines.push_back(l);
-    size_t i = 0;
-    std::function<std::string(const std::string&)> level = [&](const std::string& ind) -> std::string {
-        if (i >= lines.size() || lines[i] != ind + "KTAP version 1")
-            return "line " + std::to_string(i + 1) + ": expected '" + ind + "KTAP version 1'";
-        i++;
-        if (i < lines.size() && lines[i].rfind(ind + "# Subtest: ", 0) == 0)
-            i++;
-        std::smatch m;
-        static const std::regex plan(R"(^1\.\.(\d+)$)");
-        std::string pl = i < lines.size() && lines[i].rfind(ind, 0) == 0 ? lines[i].substr(ind.size()) : "";
-        if (!std::regex_match(pl, m, plan))
-            return "line " + std::to_string(i + 1) + ": expected a plan";
-        int planned = std::stoi(m[1]), n = 0;
-        i++;
-        static const std::regex result(R"(^(not )?ok (\d+) \S.*$)");
-        while (i < lines.size() && lines[i].rfind(ind, 0) == 0) {
-            std::string l = lines[i].substr(ind.size());
-            if (l.rfind("    KTAP version 1", 0) == 0) {
-                if (auto p = level(ind + "    "); !p.empty())
-                    return p;
-                continue;
-            }
-            if (l.rfind("#", 0) == 0) {
-                i++;
-                continue;
-            }
-            if (!std::regex_match(l, m, result))
-                return "line " + std::to_string(i + 1) + ": not a result: " + l;
-            if (std::stoi(m[2]) != ++n)
-                return "line " + std::to_string(i + 1) + ": result " + m[2].str() + " out of order";
-            i++;
-        }
-        return n == planned ? "" : ind + "plan 1.." + std::to_string(planned) + " but " + std::to_string(n) + " results";
-    };
-    std::string p = level("");
-    return p.empty() && i != lines.size() ? "trailing lines from " + std::to_string(i + 1) : p;
-}
 }  // namespace
 
 TEST(Report, ResultsJsonHoldsWhatTheReportsNeed) {
@@ -94,26 +50,21 @@ TEST(Report, ResultsJsonHoldsWhatTheReportsNeed) {
 
 TEST(Report, KtapGoldenAndWellFormed) {
     std::string k = report::toKtap(doc());
-    EXPECT_EQ(ktapProblem(k), "") << k;
+    EXPECT_EQ(test::ktapProblem(k), "") << k;
     golden("results.ktap", k);
 }
 
 TEST(Report, KtapCheckerCatchesBrokenOutput) {
-    EXPECT_NE(ktapProblem("KTAP version 1\n1..2\nok 1 a\n"), "");
-    EXPECT_NE(ktapProblem("KTAP version 1\n1..1\nok 2 a\n"), "");
-    EXPECT_NE(ktapProblem("1..1\nok 1 a\n"), "");
-    EXPECT_EQ(ktapProblem("KTAP version 1\n1..1\n    KTAP version 1\n    1..1\n    ok 1 x\nok 1 a\n"), "");
+    EXPECT_NE(test::ktapProblem("KTAP version 1\n1..2\nok 1 a\n"), "");
+    EXPECT_NE(test::ktapProblem("KTAP version 1\n1..1\nok 2 a\n"), "");
+    EXPECT_NE(test::ktapProblem("1..1\nok 1 a\n"), "");
+    EXPECT_EQ(test::ktapProblem("KTAP version 1\n1..1\n    KTAP version 1\n    1..1\n    ok 1 x\nok 1 a\n"), "");
 }
 
 TEST(Report, JunitGoldenAndValidAgainstTheSchema) {
     std::string x = report::toJunit(doc(), runDir);
     golden("junit.xml", x);
-    fs::path tmp = fs::temp_directory_path() / ("klp-junit-" + std::to_string(getpid()) + ".xml");
-    writeFile(tmp, x);
-    auto r = runProcess({"xmllint", "--noout", "--schema", (fixtures / "junit.xsd").string(), tmp.string()},
-                        "/dev/null");
-    fs::remove(tmp);
-    EXPECT_EQ(r.exitCode, 0) << "junit.xml does not validate against fixtures/junit.xsd (is xmllint installed?)";
+    EXPECT_EQ(test::junitProblem(x), "");
     // The failure carries the first unmatched expectation; the kernel log is system-out.
     EXPECT_NE(x.find("message=\"broken-expectation.yaml:6: load klp_basic: no match for &quot;klp_basic: this line is never printed&quot;"),
               std::string::npos);

@@ -12,7 +12,8 @@ std::string kernelCmdline(const MachineSpec& spec) {
     return cmd;
 }
 
-std::string domainXml(const MachineSpec& spec, const std::filesystem::path& emulator) {
+std::string domainXml(const MachineSpec& spec, const std::filesystem::path& emulator,
+                      const std::filesystem::path& vmstate) {
     const ArchProfile& arch = *spec.arch;
     pugi::xml_document doc;
     auto dom = doc.append_child("domain");
@@ -83,9 +84,15 @@ std::string domainXml(const MachineSpec& spec, const std::filesystem::path& emul
     usb.append_attribute("model") = "none";
     dev.append_child("memballoon").append_attribute("model") = "none";
 
-    if (!arch.qemuArgs.empty()) {
+    std::vector<std::string> args = arch.qemuArgs;
+    if (!vmstate.empty()) {
+        // libvirt's <disk> would add a virtio device; a bare node is all savevm needs.
+        args.push_back("-blockdev");
+        args.push_back("driver=qcow2,node-name=vmstate0,file.driver=file,file.filename=" + vmstate.string());
+    }
+    if (!args.empty()) {
         auto cl = dom.append_child("qemu:commandline");
-        for (const auto& a : arch.qemuArgs)
+        for (const auto& a : args)
             cl.append_child("qemu:arg").append_attribute("value") = a.c_str();
     }
     std::ostringstream out;

@@ -1,10 +1,12 @@
 #include "vm/libvirt/libvirt_backend.h"
 
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -91,6 +93,28 @@ pid_t localQemuPid(const fs::path& stateDir, const std::string& name) {
     }
 }
 
+// The embedded root keeps its QEMU capability probes here.
+fs::path capsDir(const fs::path& stateDir) { return stateDir / "cache" / "qemu" / "capabilities"; }
+
+// Copies every probe file of `from` that `to` lacks or has older.
+void copyProbes(const fs::path& from, const fs::path& to) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(from, ec)) {
+        if (e.path().extension() != ".xml")
+            continue;
+        fs::path dest = to / e.path().filename();
+        std::error_code ec2;
+        if (fs::exists(dest, ec2) && fs::last_write_time(dest, ec2) >= e.last_write_time(ec2))
+            continue;
+        try {
+            fs::create_directories(to);
+            writeFile(dest, readFile(e.path()), 0600);
+        } catch (const std::exception&) {
+            // a cache: without it libvirt probes again
+        }
+    }
+}
+
 class LibvirtInstance : public Instance {
 public:
     LibvirtInstance(MachineSpec spec, virDomainPtr dom, pid_t qemuPid)
@@ -119,8 +143,31 @@ public:
         if (qemuPid_ > 0)
             removeEmergencyKill(qemuPid_);
     }
+    void snapshot() override { hmp("savevm klp-pristine"); }
+    void revert() override { hmp("loadvm klp-pristine"); }
 
 private:
+    // An HMP command through libvirt's monitor passthrough (libvirt has no API for
+    // an internal snapshot kept inside the running QEMU; its own snapshot calls
+    // restart QEMU, several times slower). HMP reports failure as reply text.
+    void hmp(const std::string& cmd) {
+        std::lock_guard lock(mutex_);
+        if (destroyed_)
+            throw HarnessError("guest " + spec_.name + " is gone, cannot " + cmd);
+        if (!spec_.revertible)
+            throw HarnessError("guest " + spec_.name + " was not started revertible");
+        char* reply = nullptr;
+        int rc = virDomainQemuMonitorCommand(dom_, cmd.c_str(), &reply, VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP);
+        std::string out = reply ? reply : "";
+        free(reply);
+        if (rc < 0)
+            throw HarnessError("libvirt: " + cmd + " on " + spec_.name + ": " + lastError());
+        while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' '))
+            out.pop_back();
+        if (!out.empty())  // e.g. "Error: Snapshot 'x' does not exist"; the guest may be left paused
+            throw HarnessError("QEMU " + cmd + " on " + spec_.name + ": " + out);
+    }
+
     MachineSpec spec_;
     std::mutex mutex_;
     virDomainPtr dom_;
@@ -130,7 +177,8 @@ private:
 
 class LibvirtBackend : public Backend {
 public:
-    LibvirtBackend(const std::string& uri, const fs::path& stateDir) : stateDir_(stateDir) {
+    LibvirtBackend(const std::string& uri, const fs::path& stateDir, const fs::path& capsCache)
+        : stateDir_(stateDir) {
         fs::create_directories(stateDir);
         startEventLoop(stateDir);
         uri_ = uri;
@@ -138,8 +186,12 @@ public:
         if (embedded_) {
             writeEmbedConfig(stateDir);
             uri_ = "qemu:///embed?root=" + stateDir.string();
+            if (!capsCache.empty())
+                copyProbes(capsCache, capsDir(stateDir));
         }
         conn_ = virConnectOpen(uri_.c_str());
+        if (embedded_)
+            capsCache_ = capsCache;
         if (!conn_)
             throw HarnessError("libvirt: cannot open " + uri_ + ": " + lastError() +
                                (getuid() == 0 && lastError().find("libvirt-qemu") != std::string::npos
@@ -162,11 +214,20 @@ public:
         fs::path emulator = qemu;
         if (spec.cpus > 1 && spec.arch->name == "x86_64")
             emulator = singleThreadWrapper(stateDir_, qemu);
-        std::string xml = domainXml(spec, emulator);
+        fs::path vmstate;
+        if (spec.revertible) {
+            // Holds the snapshot; grows to about the guest's RAM in use.
+            vmstate = spec.consoleLog.parent_path() / "vmstate.qcow2";
+            runChecked({"qemu-img", "create", "-q", "-f", "qcow2", vmstate.string(), "16M"},
+                       spec.consoleLog.parent_path() / "qemu-img.log", {}, std::chrono::seconds(60));
+        }
+        std::string xml = domainXml(spec, emulator, vmstate);
         writeFile(spec.consoleLog.parent_path() / "domain.xml", xml);
         virDomainPtr dom = virDomainCreateXML(conn_, xml.c_str(), 0);
         if (!dom)
             throw HarnessError("libvirt: cannot start guest " + spec.name + ": " + lastError());
+        if (!capsCache_.empty() && !probesSaved_.exchange(true))
+            copyProbes(capsDir(stateDir_), capsCache_);  // libvirt probes QEMU in the background of the open
         return std::make_unique<LibvirtInstance>(spec, dom, embedded_ ? localQemuPid(stateDir_, spec.name) : 0);
     }
 
@@ -183,6 +244,8 @@ public:
 
 private:
     fs::path stateDir_;
+    fs::path capsCache_;
+    std::atomic<bool> probesSaved_{false};
     std::string uri_;
     bool embedded_ = false;
     virConnectPtr conn_ = nullptr;
@@ -190,14 +253,14 @@ private:
 
 }  // namespace
 
-std::shared_ptr<Backend> open(const std::string& uri, const fs::path& stateDir) {
+std::shared_ptr<Backend> open(const std::string& uri, const fs::path& stateDir, const fs::path& capsCache) {
     if (!uri.empty())
-        return std::make_shared<LibvirtBackend>(uri, stateDir);
+        return std::make_shared<LibvirtBackend>(uri, stateDir, capsCache);
     static std::mutex m;
     static std::shared_ptr<Backend> embedded;  // never closed: see the header
     std::lock_guard lock(m);
     if (!embedded)
-        embedded = std::make_shared<LibvirtBackend>(uri, stateDir);
+        embedded = std::make_shared<LibvirtBackend>(uri, stateDir, capsCache);
     return embedded;
 }
 

@@ -13,7 +13,11 @@ namespace klp::vm::libvirt {
 // Opens a backend on `uri`; an empty uri means embedded under `stateDir`.
 // libvirt allows one embedded root per process, for the process's life: the
 // first embedded open fixes it and later ones share that connection.
-std::shared_ptr<Backend> open(const std::string& uri, const std::filesystem::path& stateDir);
+// `capsCache`: where the embedded driver's QEMU capability probes are kept
+// between runs (probing the five QEMU binaries costs seconds at every open);
+// libvirt itself re-probes an entry whose QEMU or libvirt changed. Empty: none.
+std::shared_ptr<Backend> open(const std::string& uri, const std::filesystem::path& stateDir,
+                              const std::filesystem::path& capsCache = {});
 
 // Kills QEMU processes an embedded root left behind (its run/qemu/*.pid files),
 // e.g. after the harness was SIGKILLed. Safe on a root that is in use by nobody.

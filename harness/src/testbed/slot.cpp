@@ -1,0 +1,129 @@
+#include "testbed/slot.h"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "util/error.h"
+#include "util/files.h"
+#include "util/progress.h"
+
+namespace klp::testbed {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+// A reverted guest answers at once; a slow answer means it did not really wake.
+constexpr std::chrono::seconds kRevertSshTimeout{20};
+// Its relay may lose the first client's banner while it settles the hang-up it
+// saw at the snapshot: a new connection (and banner) after this long.
+constexpr std::chrono::milliseconds kRevertSshAttempt{2500};
+// Lets the guest's relay see our client hang up before the snapshot, so every
+// revert resumes a quiet relay.
+constexpr std::chrono::milliseconds kSettleBeforeSnapshot{300};
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The guest's wall clock lags by the time since the snapshot, and every revert
+// restores the same RNG state: set the one and stir host bytes into the other.
+std::string freshenCommand() {
+    unsigned char bytes[64];
+    RAND_bytes(bytes, sizeof bytes);
+    std::string hex;
+    char b[3];
+    for (unsigned char c : bytes) {
+        std::snprintf(b, sizeof b, "%02x", c);
+        hex += b;
+    }
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    return "date -u -s @" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count()) +
+           " >/dev/null && echo " + hex + " > /dev/urandom";
+}
+}  // namespace
+
+std::string GuestConfig::key() const {
+    std::string k = kernel.arch + "|" + kernel.kernel.string() + "|" + cmdline + "|" + std::to_string(cpus) + "|" +
+                    std::to_string(memoryMiB) + "|";
+    if (modules)
+        k += modules->dir.string();
+    return k;
+}
+
+Slot::Slot(Testbed& bed, bool coldBoot) : bed_(bed), coldBoot_(coldBoot) {}
+Slot::~Slot() = default;
+
+Guest& Slot::acquire(const GuestConfig& cfg) {
+    const auto start = Clock::now();
+    std::string note;
+    if (!coldBoot_ && guest_ && snapshotted_ && key_ == cfg.key() && revertInPlace(note)) {
+        last_ = {"revert", since(start), note};
+        return *guest_;
+    }
+    bootCold(cfg, note);
+    last_ = {"cold-boot", since(start), note};
+    return *guest_;
+}
+
+bool Slot::revertInPlace(std::string& note) {
+    try {
+        if (!guest_->vm().running())
+            throw HarnessError("its QEMU stopped");
+        guest_->disconnect();
+        std::error_code ec;
+        auto offset = fs::file_size(guest_->consoleLog(), ec);
+        guest_->vm().revert();
+        guest_->consoleOffset_ = ec ? 0 : offset;
+        guest_->connect(kRevertSshTimeout, kRevertSshAttempt);
+        auto r = guest_->ssh().exec(freshenCommand(), std::chrono::seconds(10));
+        if (r.timedOut || r.exitCode != 0)
+            throw HarnessError("setting its clock failed: " + r.err);
+        return true;
+    } catch (const std::exception& e) {
+        // Never run a case on a guest of doubtful state: boot a new one.
+        note = std::string("revert failed (") + e.what() + "); booted cold";
+        progress(note);
+        guest_.reset();
+        return false;
+    }
+}
+
+void Slot::bootCold(const GuestConfig& cfg, std::string& note) {
+    guest_.reset();  // one guest per slot: the old one goes first
+    snapshotted_ = false;
+    key_.clear();
+    bool revertible = !coldBoot_;
+    guest_ = bed_.boot(cfg.kernel, cfg.cmdline, cfg.modules, cfg.cpus, cfg.memoryMiB, revertible);
+    key_ = cfg.key();
+    if (!revertible || !guest_->vm().spec().revertible)
+        return;
+    try {
+        const auto t = Clock::now();
+        guest_->disconnect();
+        std::this_thread::sleep_for(kSettleBeforeSnapshot);
+        guest_->vm().snapshot();
+        guest_->connect(kRevertSshTimeout, kRevertSshAttempt);
+        snapshotted_ = true;
+        progress("snapshot of the booted " + cfg.kernel.name + " guest taken in " +
+                 std::to_string(static_cast<int>(since(t) * 1000)) + " ms");
+    } catch (const std::exception& e) {
+        // This case still gets its fresh guest; later ones boot cold.
+        note += std::string(note.empty() ? "" : "; ") + "no snapshot (" + e.what() + ")";
+        progress(note);
+        guest_.reset();
+        guest_ = bed_.boot(cfg.kernel, cfg.cmdline, cfg.modules, cfg.cpus, cfg.memoryMiB, false);
+    }
+}
+
+void Slot::release() {
+    if (!guest_)
+        return;
+    if (coldBoot_ || !snapshotted_ || !guest_->vm().running()) {
+        guest_.reset();
+        key_.clear();
+        snapshotted_ = false;
+    }
+}
+
+}  // namespace klp::testbed

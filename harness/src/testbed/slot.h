@@ -1,0 +1,55 @@
+// One parallel slot of a run: it keeps a booted guest and hands it out pristine
+// for every case, by reverting it in place to the snapshot taken right after its
+// boot where the arch allows that (x86_64: ~0.4 s), else by booting cold.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "testbed/testbed.h"
+
+namespace klp::testbed {
+
+// What a guest is booted from. Guests of equal configs are interchangeable.
+struct GuestConfig {
+    image::KernelImage kernel;
+    const image::ModuleSet* modules = nullptr;
+    std::string cmdline;
+    int cpus = 0, memoryMiB = 0;  // 0: the testbed's Options
+    std::string key() const;
+};
+
+// How the last acquire() got its guest, for reports.
+struct Pristine {
+    std::string method;  // "revert" or "cold-boot"
+    double seconds = 0;  // until SSH answered
+    std::string note;    // why a revert or snapshot was not possible ("" fine)
+};
+
+class Slot {
+public:
+    // `coldBoot`: never revert (every case boots its own guest).
+    Slot(Testbed& bed, bool coldBoot);
+    ~Slot();
+
+    // A guest of `cfg` in the state right after its boot, SSH connected, its
+    // wall clock set from the host's and host entropy mixed into its RNG (a
+    // reverted guest's RNG state is the snapshot's). Throws if no guest comes up.
+    Guest& acquire(const GuestConfig& cfg);
+    // The case is done with the guest. A guest that still runs is kept for the
+    // next acquire() to revert (unless coldBoot); one that stopped is dropped.
+    void release();
+    const Pristine& last() const { return last_; }
+    Testbed& testbed() { return bed_; }
+
+private:
+    bool revertInPlace(std::string& note);
+    void bootCold(const GuestConfig& cfg, std::string& note);
+    Testbed& bed_;
+    bool coldBoot_;
+    std::unique_ptr<Guest> guest_;
+    std::string key_;          // config of guest_
+    bool snapshotted_ = false; // guest_ holds a snapshot to revert to
+    Pristine last_;
+};
+
+}  // namespace klp::testbed
