@@ -113,15 +113,15 @@ CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfi
 
     testbed::Guest* guest = nullptr;
     try {
-        guest = &slot.acquire(cfg);
+        // Transition debug lines ("... is sleeping on function ...") need dynamic
+        // debug; klp-watch samples every transition for the report (who blocked
+        // it, where, how long).
+        guest = &slot.acquire(cfg, "echo 'file kernel/livepatch/* +p' > /proc/dynamic_debug/control; "
+                                   "klp-watch 50 > /tmp/klp-watch.log 2>&1 < /dev/null &");
         res.boot = slot.last().method;
         res.bootSeconds = slot.last().seconds;
         log.line("guest: " + res.boot + " in " + std::to_string(res.bootSeconds).substr(0, 5) + " s" +
                  (slot.last().note.empty() ? "" : " (" + slot.last().note + ")"));
-        // Transition debug lines ("... is sleeping on function ...") need dynamic debug.
-        guest->ssh().exec("echo 'file kernel/livepatch/* +p' > /proc/dynamic_debug/control", std::chrono::seconds(30));
-        // Samples every transition for the report (who blocked it, where, how long).
-        guest->ssh().exec("klp-watch 50 > /tmp/klp-watch.log 2>&1 < /dev/null &", std::chrono::seconds(30));
     } catch (const std::exception& e) {
         slot.release();
         return finish(Verdict::Miss, std::string("guest did not come up: ") + e.what());
@@ -138,8 +138,10 @@ CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfi
         log.line("stuck: " + why + "\n" + dump);
         return "\n\nstuck tasks (stuck.txt; sysrq w in kernel.log):\n" + dump;
     };
+    // The kernel log is read around the steps that check it (and for the case's
+    // own log check), not after every step: each read is a guest round trip.
+    bool linesFresh = false;
     try {
-        lines = kernelLog(guest->ssh());
         for (const Step& s : c.steps) {
             StepResult sr{s.line, s.verb, s.arg, "pass", "", 0, {}};
             const auto t = Clock::now();
@@ -156,10 +158,14 @@ CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfi
             const Verb* verb = findVerb(s.verb);
             StepContext ctx{guest->ssh(),
                             std::chrono::seconds(std::stoi(s.opt("timeout", std::to_string(verb->defaultTimeout))))};
+            if (!s.log.empty() && !linesFresh)
+                lines = kernelLog(guest->ssh());
             size_t before = lines.size();
             StepOutcome o = verb->run(s, ctx);
             sr.subtests = o.subtests;
-            lines = kernelLog(guest->ssh());
+            linesFresh = !s.log.empty();
+            if (linesFresh)
+                lines = kernelLog(guest->ssh());
             if (o.ok && !s.log.empty()) {
                 // The step's own window: what the kernel printed while it ran.
                 std::vector<std::string> window(lines.begin() + static_cast<long>(std::min(before, lines.size())), lines.end());
@@ -183,6 +189,8 @@ CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfi
             }
         }
         if (verdict == Verdict::Pass && !c.log.empty()) {
+            if (!linesFresh)
+                lines = kernelLog(guest->ssh());
             auto m = check::matchLog(c.log, lines);
             if (!m.ok) {
                 verdict = Verdict::Fail;
@@ -216,13 +224,15 @@ CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfi
 
     // Keep the kernel log as the guest had it, then the console (crash reports).
     try {
-        auto r = guest->ssh().exec("dmesg", std::chrono::seconds(20));
-        if (!r.timedOut)
-            writeFile(res.dir / "kernel.log", r.out);
-        auto w = guest->ssh().exec("cat /tmp/klp-watch.log", std::chrono::seconds(20));
-        if (!w.timedOut) {
-            writeFile(res.dir / "transitions.log", w.out);
-            res.transitions = check::parseWatchLog(w.out);
+        const std::string mark = "\n@@klp-harness: transitions@@\n";
+        auto r = guest->ssh().exec("dmesg; printf '" + mark.substr(1, mark.size() - 2) +
+                                       "\\n'; cat /tmp/klp-watch.log", std::chrono::seconds(20));
+        auto split = r.out.rfind(mark);
+        if (!r.timedOut && split != std::string::npos) {
+            writeFile(res.dir / "kernel.log", r.out.substr(0, split + 1));
+            std::string watchLog = r.out.substr(split + mark.size());
+            writeFile(res.dir / "transitions.log", watchLog);
+            res.transitions = check::parseWatchLog(watchLog);
             for (const auto& t : res.transitions)
                 log.line("transition: " + t.describe());
         }

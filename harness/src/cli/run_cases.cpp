@@ -220,7 +220,8 @@ report::Json unitJson(const Unit& u, const std::vector<cases::CaseResult>& attem
         for (const auto& r : attempts) {
             counts[cases::verdictName(r.verdict)] = counts.value(cases::verdictName(r.verdict), 0) + 1;
             list.push_back({{"verdict", cases::verdictName(r.verdict)}, {"reason", r.reason},
-                            {"seconds", r.seconds}, {"logs", fs::relative(r.dir, out).string()}});
+                            {"seconds", r.seconds}, {"logs", fs::relative(r.dir, out).string()},
+                            {"boot", r.boot.empty() ? "none" : r.boot}, {"boot_seconds", r.bootSeconds}});
             total += r.seconds;
         }
         j["verdict"] = verdictOf(attempts);

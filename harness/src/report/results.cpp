@@ -188,7 +188,7 @@ void checkRepeat(const ShapeCheck& c, const Json& r, const std::string& where) {
         c.items(r, "attempts", where, [&](const Json& a, const std::string& at) {
             c.object(a, at,
                      {{"verdict", K::String, true}, {"reason", K::String, false}, {"seconds", K::Number, false},
-                      {"logs", K::String, false}});
+                      {"logs", K::String, false}, {"boot", K::String, false}, {"boot_seconds", K::Number, false}});
         });
 }
 

@@ -54,31 +54,53 @@ std::string GuestConfig::key() const {
 Slot::Slot(Testbed& bed, bool coldBoot) : bed_(bed), coldBoot_(coldBoot) {}
 Slot::~Slot() = default;
 
-Guest& Slot::acquire(const GuestConfig& cfg) {
+Guest& Slot::acquire(const GuestConfig& cfg, const std::string& setup) {
     const auto start = Clock::now();
     std::string note;
     if (!coldBoot_ && guest_ && snapshotted_ && key_ == cfg.key() && revertInPlace(note)) {
-        last_ = {"revert", since(start), note};
-        return *guest_;
+        try {
+            const auto t = Clock::now();
+            freshen(setup);
+            char buf[48];
+            std::snprintf(buf, sizeof buf, ", setup %.2f s", since(t));
+            last_ = {"revert", since(start), timing_ + buf};
+            return *guest_;
+        } catch (const std::exception& e) {
+            note = std::string("reverted guest did not answer (") + e.what() + "); booted cold";
+        }
     }
     bootCold(cfg, note);
+    freshen(setup);
     last_ = {"cold-boot", since(start), note};
     return *guest_;
+}
+
+void Slot::freshen(const std::string& setup) {
+    auto r = guest_->ssh().exec(freshenCommand() + (setup.empty() ? "" : "; " + setup), std::chrono::seconds(20));
+    if (r.timedOut || r.exitCode != 0) {
+        guest_.reset();  // never hand out a guest in doubt
+        key_.clear();
+        snapshotted_ = false;
+        throw HarnessError("the guest failed its setup (clock, RNG): " + (r.timedOut ? "no answer" : r.err));
+    }
 }
 
 bool Slot::revertInPlace(std::string& note) {
     try {
         if (!guest_->vm().running())
             throw HarnessError("its QEMU stopped");
+        const auto t0 = Clock::now();
         guest_->disconnect();
         std::error_code ec;
         auto offset = fs::file_size(guest_->consoleLog(), ec);
         guest_->vm().revert();
         guest_->consoleOffset_ = ec ? 0 : offset;
+        const auto t1 = Clock::now();
         guest_->connect(kRevertSshTimeout, kRevertSshAttempt);
-        auto r = guest_->ssh().exec(freshenCommand(), std::chrono::seconds(10));
-        if (r.timedOut || r.exitCode != 0)
-            throw HarnessError("setting its clock failed: " + r.err);
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "loadvm %.2f s, SSH %.2f s", std::chrono::duration<double>(t1 - t0).count(),
+                      since(t1));
+        timing_ = buf;
         return true;
     } catch (const std::exception& e) {
         // Never run a case on a guest of doubtful state: boot a new one.

@@ -22,7 +22,7 @@ struct GuestConfig {
 struct Pristine {
     std::string method;  // "revert" or "cold-boot"
     double seconds = 0;  // until SSH answered
-    std::string note;    // why a revert or snapshot was not possible ("" fine)
+    std::string note;    // where a revert's time went, or why there was none
 };
 
 class Slot {
@@ -33,8 +33,9 @@ public:
 
     // A guest of `cfg` in the state right after its boot, SSH connected, its
     // wall clock set from the host's and host entropy mixed into its RNG (a
-    // reverted guest's RNG state is the snapshot's). Throws if no guest comes up.
-    Guest& acquire(const GuestConfig& cfg);
+    // reverted guest's RNG state is the snapshot's). `setup`: a guest shell
+    // line run in the same round trip. Throws if no guest comes up.
+    Guest& acquire(const GuestConfig& cfg, const std::string& setup = {});
     // The case is done with the guest. A guest that still runs is kept for the
     // next acquire() to revert (unless coldBoot); one that stopped is dropped.
     void release();
@@ -43,6 +44,7 @@ public:
 
 private:
     bool revertInPlace(std::string& note);
+    void freshen(const std::string& setup);
     void bootCold(const GuestConfig& cfg, std::string& note);
     Testbed& bed_;
     bool coldBoot_;
@@ -50,6 +52,7 @@ private:
     std::string key_;          // config of guest_
     bool snapshotted_ = false; // guest_ holds a snapshot to revert to
     Pristine last_;
+    std::string timing_;  // of the last revert
 };
 
 }  // namespace klp::testbed
