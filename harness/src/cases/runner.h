@@ -38,6 +38,7 @@ struct CaseResult {
     std::vector<check::Transition> transitions;  // seen by the guest's klp-watch
     std::filesystem::path dir;  // console.log, kernel.log, steps.log
     std::string started;        // ISO 8601 UTC
+    std::string host;           // the libvirt host it ran on: "embed" or the URI
     std::string boot;           // how the guest became pristine: "revert", "cold-boot" ("" none)
     double bootSeconds = 0;
 };

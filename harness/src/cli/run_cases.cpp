@@ -214,6 +214,7 @@ report::Json unitJson(const Unit& u, const std::vector<cases::CaseResult>& attem
     j["boot"] = shown->boot.empty() ? "none" : shown->boot;
     j["boot_seconds"] = shown->bootSeconds;
     j["started"] = attempts.front().started;
+    j["host"] = shown->host;
     if (attempts.size() > 1) {
         report::Json counts = report::Json::object(), list = report::Json::array();
         double total = 0;
@@ -221,7 +222,8 @@ report::Json unitJson(const Unit& u, const std::vector<cases::CaseResult>& attem
             counts[cases::verdictName(r.verdict)] = counts.value(cases::verdictName(r.verdict), 0) + 1;
             list.push_back({{"verdict", cases::verdictName(r.verdict)}, {"reason", r.reason},
                             {"seconds", r.seconds}, {"logs", fs::relative(r.dir, out).string()},
-                            {"boot", r.boot.empty() ? "none" : r.boot}, {"boot_seconds", r.bootSeconds}});
+                            {"boot", r.boot.empty() ? "none" : r.boot}, {"boot_seconds", r.bootSeconds},
+                            {"host", r.host}});
             total += r.seconds;
         }
         j["verdict"] = verdictOf(attempts);
@@ -314,6 +316,7 @@ int runCases(const RunArgs& a) {
     // One testbed per libvirt host; slots are parallel guests on them.
     std::vector<std::unique_ptr<testbed::Testbed>> beds;
     std::vector<std::unique_ptr<testbed::Slot>> slots;
+    std::vector<std::string> slotHost;  // "embed" or the URI, per slot
     int maxMemory = 0;
     for (const auto& c : configs)
         maxMemory = std::max(maxMemory, c.memory);
@@ -327,7 +330,10 @@ int runCases(const RunArgs& a) {
         o.memoryMiB = a.memory;
         beds.push_back(std::make_unique<testbed::Testbed>(o));
         for (int i = 0; i < h.slots; i++)
+        {
             slots.push_back(std::make_unique<testbed::Slot>(*beds.back(), a.coldBoot));
+            slotHost.push_back(h.uri.empty() ? "embed" : h.uri);
+        }
     }
     testbed::Testbed& bed = *beds.front();
     std::string backends;
@@ -383,8 +389,8 @@ int runCases(const RunArgs& a) {
              " parallel guest(s), logs in " + out.string());
     const auto runStart = std::chrono::steady_clock::now();
     std::vector<std::thread> workers;
-    for (auto& slot : slots)
-        workers.emplace_back([&, s = slot.get()] {
+    for (size_t si = 0; si < slots.size(); si++)
+        workers.emplace_back([&, s = slots[si].get(), host = slotHost[si]] {
             setThreadQuiet(true);  // boot progress per case would drown the verdict lines
             std::optional<size_t> current;
             while (auto t = queue.next(current)) {
@@ -401,6 +407,7 @@ int runCases(const RunArgs& a) {
                     r.reason = e.what();
                     r.dir = dir;
                 }
+                r.host = host;
                 current = u.config;
                 bool pass = r.verdict == cases::Verdict::Pass || r.verdict == cases::Verdict::Skip;
                 {

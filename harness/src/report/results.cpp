@@ -188,7 +188,8 @@ void checkRepeat(const ShapeCheck& c, const Json& r, const std::string& where) {
         c.items(r, "attempts", where, [&](const Json& a, const std::string& at) {
             c.object(a, at,
                      {{"verdict", K::String, true}, {"reason", K::String, false}, {"seconds", K::Number, false},
-                      {"logs", K::String, false}, {"boot", K::String, false}, {"boot_seconds", K::Number, false}});
+                      {"logs", K::String, false}, {"boot", K::String, false}, {"boot_seconds", K::Number, false},
+                      {"host", K::String, false}});
         });
 }
 
@@ -221,7 +222,7 @@ void checkShape(const Json& doc, const std::string& file) {
                   // Newer runs: how the guest came up, when the case started, its
                   // place in the unsharded matrix, and the attempts of `--repeat`.
                   {"boot", K::String, false}, {"boot_seconds", K::Number, false}, {"started", K::String, false},
-                  {"order", K::Integer, false}, {"repeat", K::Object, false}, {"attempts", K::Array, false}});
+                  {"order", K::Integer, false}, {"host", K::String, false}, {"repeat", K::Object, false}, {"attempts", K::Array, false}});
         checkRepeat(c, r, where);
         c.items(r, "seeds", where, [&](const Json& s, const std::string& at) {
             if (!s.is_string())

@@ -1,8 +1,11 @@
-// Manual check of remote libvirt hosts (vm/libvirt/remote.h), not a ctest test yet:
-// starts a second libvirtd that shares no file with us (second_libvirtd.sh),
-// uploads an x86_64 kernel and initrd to it, boots guests there from the
-// rewritten domain XML, bridges console and SSH channel, and compares with the
-// embedded driver. Prints timings; exit 0 when every check passed.
+// Manual check of remote libvirt hosts (vm/libvirt/remote.h), below the level
+// the ctest cli.two_hosts runs them at (a run through the backend): starts a
+// second libvirtd that shares no file with us (second_libvirtd.sh), uploads an
+// x86_64 kernel and initrd to it, including the edge cases (a crashed upload, two
+// uploaders of one key), boots guests there from the rewritten domain XML,
+// bridges console and SSH channel (4 MiB each way, reconnects, a guest destroyed
+// under an open session), 2 vCPUs through the uploaded TCG wrapper, and compares
+// boot times with the embedded driver. Exit 0 when every check passed.
 //
 //   klp-remote-check [--kernel debian-6.12] [--rounds 2]
 #include <libvirt/libvirt-qemu.h>

@@ -1,6 +1,9 @@
 // The libvirt backend. By default it embeds libvirt's QEMU driver in our own
 // process (qemu:///embed?root=DIR): no daemon, and DIR holds all its state, so a
-// run never touches the host's libvirt. Any other URI works the same way.
+// run never touches the host's libvirt. Any other URI is a libvirt daemon that
+// may share no file with us, local (qemu:///system) or remote (qemu+ssh://...):
+// images are uploaded to its storage pool, console and channels are streamed
+// back to the spec's local paths (remote.h).
 #pragma once
 #include <filesystem>
 #include <memory>

@@ -4,6 +4,7 @@
 
 #include <libvirt/virterror.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <functional>
@@ -14,6 +15,7 @@
 
 #include "util/error.h"
 #include "util/files.h"
+#include "vm/libvirt/common.h"
 
 namespace klp::vm::libvirt {
 namespace fs = std::filesystem;
@@ -21,16 +23,6 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string lastError() {
-    const char* msg = virGetLastErrorMessage();
-    return msg ? msg : "unknown libvirt error";
-}
-
-bool lastErrorIs(int code) {
-    virErrorPtr e = virGetLastError();
-    return e && e->code == code;
-}
 
 // Owning handles: every early throw below frees what it looked up.
 struct PoolRef {
@@ -275,12 +267,58 @@ void deleteVolume(virConnectPtr conn, const std::string& pathOnHost) {
         throw HarnessError("libvirt: cannot delete volume " + pathOnHost + ": " + lastError());
 }
 
+std::string vmstateVolumeName(const std::string& domainName) {
+    return volumeSafe(std::string(kVmstatePrefix) + domainName + kVmstateSuffix);
+}
+
+int sweepRemoteVmstate(virConnectPtr conn) {
+    try {
+        PoolRef pool = ensurePool(conn);
+        // Names of vmstate volumes whose domain is not there.
+        auto orphans = [&] {
+            std::vector<std::string> out;
+            virStorageVolPtr* vols = nullptr;
+            int n = virStoragePoolListAllVolumes(pool.p, &vols, 0);
+            for (int i = 0; i < n; i++) {
+                VolRef v(vols[i]);
+                const char* cname = virStorageVolGetName(v.v);
+                std::string name = cname ? cname : "";
+                const std::string prefix = kVmstatePrefix, suffix = kVmstateSuffix;
+                if (name.size() <= prefix.size() + suffix.size() || name.rfind(prefix, 0) != 0 ||
+                    name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+                    continue;
+                std::string domain = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+                virDomainPtr d = virDomainLookupByName(conn, domain.c_str());
+                if (d)
+                    virDomainFree(d);
+                else
+                    out.push_back(name);
+            }
+            free(vols);
+            return out;
+        };
+        auto first = orphans();
+        if (first.empty())
+            return 0;
+        // A starting guest's volume exists a moment before its domain does: only
+        // what is still an orphan a little later is a leftover.
+        std::this_thread::sleep_for(2s);
+        int swept = 0;
+        for (const auto& name : orphans())
+            if (std::find(first.begin(), first.end(), name) != first.end())
+                if (VolRef v = lookupVol(pool.p, name); v.v && virStorageVolDelete(v.v, 0) == 0)
+                    swept++;
+        return swept;
+    } catch (const std::exception&) {
+        return 0;  // no pool (yet): nothing to sweep; uploads report real trouble
+    }
+}
+
 std::string remoteEmulator(virConnectPtr conn, const MachineSpec& spec) {
     if (!(spec.cpus > 1 && spec.arch->name == "x86_64"))
         return "";
-    // libvirt has no XML for thread=single, QEMU honours the first -accel (libvirt's
-    // own "-accel tcg"), and "-global tcg-accel.thread=single" is refused ("invalid
-    // class name"): so the wrapper, as locally, but it must exist on that host.
+    // The same wrapper as locally (common.h), but it must exist on that host:
+    // aimed at the host's QEMU (from its domain capabilities), uploaded.
     char* caps = virConnectGetDomainCapabilities(conn, nullptr, spec.arch->libvirtArch.c_str(),
                                                  spec.arch->machine.c_str(), "qemu", 0);
     if (!caps)
@@ -291,17 +329,7 @@ std::string remoteEmulator(virConnectPtr conn, const MachineSpec& spec) {
     std::string qemu = doc.child("domainCapabilities").child("path").text().as_string();
     if (qemu.empty() || qemu.find_first_of("'\"\\$` ") != std::string::npos)
         throw HarnessError("libvirt: host reports no usable QEMU path for " + spec.arch->libvirtArch);
-    std::string script =
-        "#!/bin/sh\n"
-        "# Uploaded by klp-harness: force single-threaded TCG (stale code after text_poke).\n"
-        "prev=\n"
-        "for a in \"$@\"; do\n"
-        "  shift\n"
-        "  if [ \"$prev\" = -accel ] && [ \"$a\" = tcg ]; then a=tcg,thread=single; fi\n"
-        "  set -- \"$@\" \"$a\"\n"
-        "  prev=$a\n"
-        "done\n"
-        "exec " + qemu + " \"$@\"\n";
+    std::string script = tcgSingleThreadScript(qemu);
     std::string name = volumeSafe(sha256Hex(script).substr(0, 16) + "-tcg-single-" + fs::path(qemu).filename().string());
     return cachedVolume(conn, name, script.size(), 0755, "the TCG wrapper",
                         [&] { return std::unique_ptr<std::istream>(new std::istringstream(script)); });

@@ -1,6 +1,7 @@
-// libvirt hosts that do not share our filesystem (qemu+ssh://, qemu+tcp://,
-// qemu+unix:// to a daemon in another mount namespace). What the local backend
-// passes as file paths goes another way here:
+// libvirt hosts that need not share our filesystem: every non-empty URI the
+// backend is given (qemu+ssh://, qemu+tcp://, qemu:///system, qemu+unix:// to a
+// daemon in another mount namespace). What the embedded driver gets as file
+// paths goes another way here:
 //  - kernel, initrd (and the savevm qcow2) live in a storage pool on the host,
 //    uploaded through libvirt and cached there by content key;
 //  - the console and the virtio channels are libvirt streams, bridged to a local
@@ -37,6 +38,12 @@ std::string uploadImage(virConnectPtr conn, const std::filesystem::path& local, 
 // that name) and returns its path on the host: the node QEMU's savevm writes to.
 std::string createScratchQcow2(virConnectPtr conn, const std::string& name, int mib);
 
+// The vmstate volume of domain `domainName`: "vmstate-<domainName>.qcow2".
+// sweepRemoteVmstate recognises a leftover by that name.
+inline constexpr const char* kVmstatePrefix = "vmstate-";
+inline constexpr const char* kVmstateSuffix = ".qcow2";
+std::string vmstateVolumeName(const std::string& domainName);
+
 // Deletes the volume at `pathOnHost`; a volume that is already gone is fine.
 void deleteVolume(virConnectPtr conn, const std::string& pathOnHost);
 
@@ -61,6 +68,20 @@ struct RemotePaths {
 // (libvirt 9.0 generates them under /var/lib/libvirt/qemu/channel/target/).
 // Throws HarnessError on XML it does not know.
 std::string remoteDomainXml(const std::string& localXml, const RemotePaths& paths);
+
+// Boots `spec` on the host of `conn` as remote mode does it (remote_instance.cpp):
+// kernel and initrd uploaded (keyed by their sha256, hashed once per file
+// version), a vmstate qcow2 volume when revertible, the domain started paused
+// and with VIR_DOMAIN_START_AUTODESTROY (the host kills QEMU when our connection
+// goes, e.g. the harness is killed), console and channels bridged to the spec's
+// local paths, then resumed. The instance's destroy() also stops the bridge and
+// deletes the vmstate volume. Throws HarnessError (nothing left on the host).
+std::unique_ptr<Instance> startRemote(virConnectPtr conn, const MachineSpec& spec);
+
+// Deletes the vmstate volumes whose domain no longer exists: left by a harness
+// that was killed (AUTODESTROY took its QEMU, nobody deleted the volume).
+// Returns how many. Never throws.
+int sweepRemoteVmstate(virConnectPtr conn);
 
 // Bridges a remote domain's console and channels to local files and sockets.
 //

@@ -24,17 +24,13 @@
 #include <thread>
 
 #include "util/error.h"
+#include "vm/libvirt/common.h"
 #include "vm/libvirt/remote.h"
 
 namespace klp::vm::libvirt {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string lastError() {
-    const char* msg = virGetLastErrorMessage();
-    return msg ? msg : "unknown libvirt error";
-}
 
 // Bytes queued per direction before we stop reading the other side.
 constexpr size_t kMaxQueued = 1 << 20;
