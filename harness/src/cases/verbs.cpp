@@ -124,7 +124,13 @@ StepOutcome loadNowait(const Step& s, StepContext& c) {
     std::string m = modName(s.arg);
     sh(c, "klp-syscall " + loadArgs(s) + " > /tmp/klp-insmod-" + m + ".log 2>&1 < /dev/null &");
     std::string last;
-    if (waitUntil(c, "test -d " + lpDir(s.arg) + " && echo yes || cat /tmp/klp-insmod-" + m + ".log", "yes", &last))
+    // The sysfs dir appears before the transition is set up (klp_init_patch, then
+    // klp_init_transition): wait until it runs (transition 1) or already ended
+    // (enabled 1), so the next step sees a transition, never a patch about to start one.
+    std::string d = lpDir(s.arg);
+    if (waitUntil(c, "{ [ \"$(cat " + d + "/transition 2>/dev/null)\" = 1 ] || [ \"$(cat " + d +
+                         "/enabled 2>/dev/null)\" = 1 ]; } && echo yes || cat /tmp/klp-insmod-" + m + ".log",
+                  "yes", &last))
         return ok();
     return fail("patch " + m + " did not appear in sysfs" + (last.empty() ? "" : ": " + last));
 }
@@ -229,7 +235,21 @@ StepOutcome read(const Step& s, StepContext& c) {
 StepOutcome holdTask(const Step& s, StepContext& c, const char* v) {
     std::string target = s.arg.empty() ? "klp_target" : s.arg;
     auto r = sh(c, writeCmd("/sys/kernel/" + target + "/hold", v));
-    return r.exitCode == 0 ? ok() : fail("cannot set " + target + " hold: " + trim(r.out));
+    if (r.exitCode != 0)
+        return fail("cannot set " + target + " hold: " + trim(r.out));
+    if (std::string(v) == "0")
+        return ok();
+    // Held means the kthread sleeps in klp_target_busy_sleep (or a patch's
+    // replacement of it), not merely that it was asked to: a step after `hold`
+    // (a transition that must block) would race with its wake-up otherwise.
+    std::string comm = (target + "_busy").substr(0, 15);  // TASK_COMM_LEN
+    std::string state;
+    if (waitUntil(c, "for p in /proc/[0-9]*; do [ \"$(cat $p/comm 2>/dev/null)\" = " + q(comm) +
+                         " ] && grep -q klp_target_busy_sleep $p/stack 2>/dev/null && echo held; done; true",
+                  "held", &state))
+        return ok();
+    return fail(target + "'s busy kthread (" + comm + ") is not sleeping in klp_target_busy_sleep after " +
+                std::to_string(c.timeout.count()) + " s");
 }
 
 StepOutcome signal(const Step& s, StepContext& c) {
@@ -340,7 +360,7 @@ const std::set<std::string>& commonOptions() {
 const std::vector<Verb>& verbs() {
     static const std::vector<Verb> v = {
         {"load", "module", {}, {"params"}, 60, "load /lib/klp/<module>.ko [params] (finit_module); for a livepatch, wait until its transition is over", load},
-        {"load-nowait", "module", {}, {"params"}, 60, "load in the background; return once /sys/kernel/livepatch/<module> exists (a transition may still run)", loadNowait},
+        {"load-nowait", "module", {}, {"params"}, 60, "load in the background; return once the patch's transition runs (or already ended)", loadNowait},
         {"load-fail", "module", {"errno"}, {"params"}, 60, "loading must fail, the kernel answering errno (EINVAL, ENODEV, ...)", loadFail},
         {"enable", "patch", {}, {}, 60, "write 1 to the patch's enabled; wait for the transition", enable},
         {"disable", "patch", {}, {"wait"}, 60, "write 0 to enabled; wait: gone (default: until the sysfs dir vanished) or none", disable},
