@@ -258,6 +258,8 @@ int runCases(const RunArgs& a) {
     std::vector<Host> hosts;
     for (const auto& h : a.hosts)
         hosts.push_back(parseHost(h));
+    if (!hosts.empty() && (a.jobs > 0 || !a.uri.empty()))
+        throw UsageError("--host URI,SLOTS says where guests run and how many at a time: drop --jobs and --uri");
 
     // The units in run order (per entry, per target, per case), then this shard's.
     std::vector<Config> configs;
@@ -446,7 +448,7 @@ int runCases(const RunArgs& a) {
         const Unit& u = units[i];
         const Target& t = configs[u.config].target;
         if (done.empty())
-            continue;  // cancelled before it started
+            continue;  // defensive: every unit runs at least once
         auto j = unitJson(u, done, out);
         j["order"] = i;
         results.add(j);

@@ -11,13 +11,11 @@ bool RunQueue::finishedLocked(size_t u) const {
     const State& s = units_[u];
     if (s.ended < s.handedOut)
         return false;  // an attempt still runs
-    return cancelled_ || s.handedOut >= s.spec.attempts || (s.spec.untilFail && s.failed);
+    return s.handedOut >= s.spec.attempts || (s.spec.untilFail && s.failed);
 }
 
 std::optional<Ticket> RunQueue::next(std::optional<size_t> config) {
     std::lock_guard lock(mutex_);
-    if (cancelled_)
-        return std::nullopt;
     auto open = [&](const State& s) {
         return s.handedOut < s.spec.attempts && !(s.spec.untilFail && s.failed);
     };
@@ -48,14 +46,6 @@ void RunQueue::done(const Ticket& t, bool pass) {
         State& s = units_[t.unit];
         s.ended++;
         s.failed |= !pass;
-    }
-    changed_.notify_all();
-}
-
-void RunQueue::cancel() {
-    {
-        std::lock_guard lock(mutex_);
-        cancelled_ = true;
     }
     changed_.notify_all();
 }

@@ -28,12 +28,10 @@ public:
     // The next attempt for a slot whose guest has `config` (nullopt: it has
     // none): the first unit in order with attempts left, preferring units of
     // the slot's config among the units not yet started, so reverts beat boots.
-    // Empty once nothing is left to hand out (or after cancel()).
+    // Empty once nothing is left to hand out.
     std::optional<Ticket> next(std::optional<size_t> config);
     // An attempt ended.
     void done(const Ticket& t, bool pass);
-    // Hands out nothing more (Ctrl-C, a harness failure).
-    void cancel();
     // Blocks until unit `u` has no attempt left to hand out or running.
     void waitUnit(size_t u);
     bool unitFinished(size_t u);
@@ -50,7 +48,6 @@ private:
         bool failed = false;
     };
     std::vector<State> units_;
-    bool cancelled_ = false;
     std::mutex mutex_;
     std::condition_variable changed_;
 };

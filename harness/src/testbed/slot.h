@@ -4,6 +4,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "testbed/testbed.h"
 
@@ -46,6 +47,8 @@ private:
     bool revertInPlace(std::string& note);
     void freshen(const std::string& setup);
     void bootCold(const GuestConfig& cfg, std::string& note);
+    void drop();  // destroys guest_ in the background
+    std::thread reaper_;
     Testbed& bed_;
     bool coldBoot_;
     std::unique_ptr<Guest> guest_;
