@@ -19,15 +19,9 @@
 #include "cases/case_file.h"
 #include "cases/runner.h"
 #include "cases/verbs.h"
-#if __has_include("cli/matrix.h")
 #include "cli/matrix.h"
-#define KLP_HAVE_MATRIX 1
-#endif
 #include "cli/run_queue.h"
-#if __has_include("report/shard.h")
 #include "report/shard.h"
-#define KLP_HAVE_SHARD 1
-#endif
 #include "report/results.h"
 #include "report/writers.h"
 #include "testbed/slot.h"
@@ -166,7 +160,6 @@ std::vector<cases::Case> filtered(std::vector<cases::Case> cases, const std::vec
 std::vector<Entry> entriesOf(const RunArgs& a) {
     std::vector<Entry> out;
     if (!a.matrix.empty()) {
-#ifdef KLP_HAVE_MATRIX
         for (const auto& m : loadMatrix(a.matrix)) {
             Entry e{runTargets(m.arches, m.kernels), {}, m.cmdline, m.cpus, m.memory, m.repeat};
             std::vector<std::string> globs = m.filters;
@@ -178,7 +171,6 @@ std::vector<Entry> entriesOf(const RunArgs& a) {
                 e.cmdline += (e.cmdline.empty() ? "" : " ") + a.cmdline;
             out.push_back(std::move(e));
         }
-#endif
         return out;
     }
     if (a.kernels.empty())
@@ -281,7 +273,6 @@ int runCases(const RunArgs& a) {
         std::fprintf(stderr, "klp-harness: no case to run (no case files, or --filter matched none)\n");
         return 2;
     }
-#ifdef KLP_HAVE_SHARD
     if (!a.shard.empty()) {
         auto [index, count] = report::parseShard(a.shard);
         std::map<std::string, double> durations;
@@ -311,7 +302,6 @@ int runCases(const RunArgs& a) {
             return 0;
         }
     }
-#endif
 
     fs::path out = a.out.empty() ? defaultOut() : a.out;
     fs::create_directories(out);
