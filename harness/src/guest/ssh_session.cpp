@@ -11,6 +11,7 @@
 #include <cstring>
 #include <thread>
 
+#include "util/unix_socket.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -22,11 +23,7 @@ using namespace std::chrono_literals;
 namespace {
 
 int connectUnix(const fs::path& path) {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.string().size() >= sizeof addr.sun_path)
-        throw HarnessError("socket path too long: " + path.string());
-    std::strcpy(addr.sun_path, path.c_str());
+    sockaddr_un addr = unixAddress(path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;

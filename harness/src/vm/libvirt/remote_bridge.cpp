@@ -23,6 +23,7 @@
 #include <mutex>
 #include <thread>
 
+#include "util/unix_socket.h"
 #include "util/error.h"
 #include "vm/libvirt/common.h"
 #include "vm/libvirt/remote.h"
@@ -324,11 +325,7 @@ struct StreamBridge::Core : std::enable_shared_from_this<Core> {
 namespace {
 
 int listenUnix(const fs::path& path) {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.string().size() >= sizeof addr.sun_path)
-        throw HarnessError("socket path too long: " + path.string());
-    std::strcpy(addr.sun_path, path.c_str());
+    sockaddr_un addr = unixAddress(path);
     struct stat st {};
     if (lstat(path.c_str(), &st) == 0) {
         if (!S_ISSOCK(st.st_mode))
