@@ -1,6 +1,5 @@
 #include "cli/run_cases.h"
 
-#include <fnmatch.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -19,9 +18,8 @@
 #include "cases/case_file.h"
 #include "cases/runner.h"
 #include "cases/verbs.h"
-#include "cli/matrix.h"
+#include "cli/run_plan.h"
 #include "cli/run_queue.h"
-#include "report/shard.h"
 #include "report/results.h"
 #include "report/writers.h"
 #include "testbed/slot.h"
@@ -122,69 +120,6 @@ int defaultJobs(int memoryMiB) {
 
 namespace {
 
-// One case on one guest config, run `repeat` times: what a verdict line reports.
-struct Unit {
-    const cases::Case* c = nullptr;
-    size_t config = 0;
-    fs::path dir;  // its logs (attempt K of a repeat: dir/try-K)
-};
-
-// A guest config: kernel, modules and machine, shared by the units on it.
-struct Config {
-    Target target;
-    std::string cmdline;
-    int cpus = 1, memory = 512;
-    image::KernelImage kernel;
-    image::ModuleSet modules;
-    testbed::GuestConfig guest() const { return {kernel, &modules, cmdline, cpus, memory}; }
-};
-
-// A run group as flags or a matrix entry give it.
-struct Entry {
-    std::vector<Target> targets;
-    std::vector<cases::Case> cases;
-    std::string cmdline;
-    int cpus = 1, memory = 512, repeat = 1;
-};
-
-std::vector<cases::Case> filtered(std::vector<cases::Case> cases, const std::vector<std::string>& globs) {
-    if (globs.empty())
-        return cases;
-    std::erase_if(cases, [&](const cases::Case& c) {
-        return std::none_of(globs.begin(), globs.end(),
-                            [&](const std::string& g) { return fnmatch(g.c_str(), c.name.c_str(), 0) == 0; });
-    });
-    return cases;
-}
-
-std::vector<Entry> entriesOf(const RunArgs& a) {
-    std::vector<Entry> out;
-    if (!a.matrix.empty()) {
-        for (const auto& m : loadMatrix(a.matrix)) {
-            Entry e{runTargets(m.arches, m.kernels), {}, m.cmdline, m.cpus, m.memory, m.repeat};
-            std::vector<std::string> globs = m.filters;
-            globs.insert(globs.end(), a.filters.begin(), a.filters.end());
-            e.cases = filtered(cases::loadCases(m.paths), globs);
-            if (a.repeat > 1)
-                e.repeat = a.repeat;
-            if (!a.cmdline.empty())
-                e.cmdline += (e.cmdline.empty() ? "" : " ") + a.cmdline;
-            out.push_back(std::move(e));
-        }
-        return out;
-    }
-    if (a.kernels.empty())
-        throw UsageError("run: give --kernel (or --matrix FILE)");
-    if (a.paths.empty())
-        throw UsageError("run: give case files or folders (or --matrix FILE)");
-    Entry e{runTargets(a.arches, a.kernels), filtered(cases::loadCases(a.paths), a.filters), a.cmdline, a.cpus,
-            a.memory, a.repeat};
-    out.push_back(std::move(e));
-    if (!a.filters.empty() && out.front().cases.empty() && !cases::loadCases(a.paths).empty())
-        throw UsageError("--filter matches no case (names as `klp-harness list` prints them)");
-    return out;
-}
-
 std::string verdictOf(const std::vector<cases::CaseResult>& attempts) {
     std::string v = cases::verdictName(attempts.front().verdict);
     for (const auto& r : attempts)
@@ -239,69 +174,26 @@ std::string mmss(double s) {
 }  // namespace
 
 int runCases(const RunArgs& a) {
-    if (a.repeat < 1)
-        throw UsageError("--repeat must be 1 or more");
-    auto entries = entriesOf(a);  // bad case or matrix files fail here, before any boot
-    for (const auto& name : a.expectSkips)
-        if (std::none_of(entries.begin(), entries.end(), [&](const Entry& e) {
-                return std::any_of(e.cases.begin(), e.cases.end(), [&](const cases::Case& c) { return c.name == name; });
-            }))
-            throw UsageError("--expect-skip " + name + ": no such case in the paths given");
+    RunPlan plan = planRun(a);  // bad case or matrix files fail here, before any boot
+    auto& configs = plan.configs;
+    auto& units = plan.units;
     std::vector<Host> hosts;
     for (const auto& h : a.hosts)
         hosts.push_back(parseHost(h));
     if (!hosts.empty() && (a.jobs > 0 || !a.uri.empty()))
         throw UsageError("--host URI,SLOTS says where guests run and how many at a time: drop --jobs and --uri");
 
-    // The units in run order (per entry, per target, per case), then this shard's.
-    std::vector<Config> configs;
-    std::vector<Unit> units;
-    std::vector<int> repeats;
-    std::map<std::string, int> dirUses;
-    for (const auto& e : entries)
-        for (const auto& t : e.targets) {
-            configs.push_back({t, e.cmdline, e.cpus, e.memory, {}, {}});
-            for (const auto& c : e.cases) {
-                fs::path dir = fs::path(c.name) / (t.arch + "_" + fs::path(t.kernel).filename().string());
-                if (int n = dirUses[dir.string()]++)  // the same case on the same kernel in two matrix entries
-                    dir += "-" + std::to_string(n + 1);
-                units.push_back({&c, configs.size() - 1, dir});
-                repeats.push_back(e.repeat);
-            }
-        }
-    if (units.empty()) {
+    if (plan.allUnits == 0) {
         std::fprintf(stderr, "klp-harness: no case to run (no case files, or --filter matched none)\n");
         return 2;
     }
-    if (!a.shard.empty()) {
-        auto [index, count] = report::parseShard(a.shard);
-        std::map<std::string, double> durations;
-        if (!a.durations.empty())
-            durations = report::durationsFrom(report::readResults(a.durations));
-        std::vector<report::WorkUnit> all;
-        for (const auto& u : units)
-            all.push_back({u.c->name, configs[u.config].target.arch, configs[u.config].target.kernel});
-        auto mine = report::shardUnits(all, index, count, durations);
-        std::set<std::string> keep;
-        for (const auto& w : mine)
-            keep.insert(w.caseName + "|" + w.arch + "|" + w.kernel);
-        std::vector<Unit> kept;
-        std::vector<int> keptRepeats;
-        for (size_t i = 0; i < units.size(); i++)
-            if (keep.count(units[i].c->name + "|" + configs[units[i].config].target.arch + "|" +
-                           configs[units[i].config].target.kernel)) {
-                kept.push_back(units[i]);
-                keptRepeats.push_back(repeats[i]);
-            }
-        units = std::move(kept);
-        repeats = std::move(keptRepeats);
-        progress("shard " + a.shard + ": " + std::to_string(units.size()) + " of " + std::to_string(all.size()) +
-                 " case runs");
-        if (units.empty()) {
-            std::printf("shard %s has no case (more shards than cases)\n", a.shard.c_str());
-            return 0;
-        }
+    if (units.empty()) {
+        std::printf("shard %s has no case (more shards than cases)\n", a.shard.c_str());
+        return 0;
     }
+    if (!a.shard.empty())
+        progress("shard " + a.shard + ": " + std::to_string(units.size()) + " of " + std::to_string(plan.allUnits) +
+                 " case runs");
 
     fs::path out = a.out.empty() ? defaultOut() : a.out;
     fs::create_directories(out);
@@ -372,7 +264,7 @@ int runCases(const RunArgs& a) {
 
     std::vector<QueueUnit> qunits;
     for (size_t i = 0; i < units.size(); i++)
-        qunits.push_back({units[i].config, a.untilFail && a.repeat == 1 ? 1000000 : repeats[i], a.untilFail});
+        qunits.push_back({units[i].config, a.untilFail && a.repeat == 1 ? 1000000 : units[i].repeat, a.untilFail});
     RunQueue queue(qunits);
     std::vector<std::map<int, cases::CaseResult>> attempts(units.size());  // by attempt number
     std::mutex attemptsMutex;

@@ -1,0 +1,55 @@
+// What a `run` will do, decided before anything is fetched or booted: its
+// entries (the flags, or each row of a --matrix file), the guest configs, and
+// the units (one case on one config) in run order, cut to this --shard.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cases/case_file.h"
+#include "cli/run_cases.h"
+#include "image/kernels.h"
+#include "image/modules.h"
+#include "testbed/slot.h"
+
+namespace klp::cli {
+
+// A guest config: kernel, modules and machine, shared by the units on it. The
+// kernel and modules are filled in once they are fetched or built.
+struct Config {
+    Target target;
+    std::string cmdline;
+    int cpus = 1, memory = 512;
+    image::KernelImage kernel;
+    image::ModuleSet modules;
+    testbed::GuestConfig guest() const { return {kernel, &modules, cmdline, cpus, memory}; }
+};
+
+// A run group as the flags or a matrix row give it; it owns its cases.
+struct Entry {
+    std::vector<Target> targets;
+    std::vector<cases::Case> cases;
+    std::string cmdline;
+    int cpus = 1, memory = 512, repeat = 1;
+};
+
+// One case on one guest config, run `repeat` times: what a verdict line reports.
+struct Unit {
+    const cases::Case* c = nullptr;  // in RunPlan::entries
+    size_t config = 0;
+    std::filesystem::path dir;  // its logs, relative to --out (attempt K of a repeat: dir/try-K)
+    int repeat = 1;
+};
+
+struct RunPlan {
+    std::vector<Entry> entries;
+    std::vector<Config> configs;
+    std::vector<Unit> units;  // this shard's, in run order
+    size_t allUnits = 0;      // before --shard
+};
+
+// Throws UsageError (one line, file:line where a file is at fault) for bad
+// flags, case files, matrix files or --durations.
+RunPlan planRun(const RunArgs& a);
+
+}  // namespace klp::cli
