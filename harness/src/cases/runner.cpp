@@ -224,13 +224,13 @@ CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfi
 
     // Keep the kernel log as the guest had it, then the console (crash reports).
     try {
-        const std::string mark = "\n@@klp-harness: transitions@@\n";
-        auto r = guest->ssh().exec("dmesg; printf '" + mark.substr(1, mark.size() - 2) +
-                                       "\\n'; cat /tmp/klp-watch.log", std::chrono::seconds(20));
-        auto split = r.out.rfind(mark);
+        // One round trip: the kernel log, a line of our own, the watch log.
+        const std::string mark = "@@klp-harness: transitions@@";
+        auto r = guest->ssh().exec("dmesg; echo " + mark + "; cat /tmp/klp-watch.log", std::chrono::seconds(20));
+        auto split = r.out.rfind("\n" + mark + "\n");
         if (!r.timedOut && split != std::string::npos) {
             writeFile(res.dir / "kernel.log", r.out.substr(0, split + 1));
-            std::string watchLog = r.out.substr(split + mark.size());
+            std::string watchLog = r.out.substr(split + mark.size() + 2);
             writeFile(res.dir / "transitions.log", watchLog);
             res.transitions = check::parseWatchLog(watchLog);
             for (const auto& t : res.transitions)
