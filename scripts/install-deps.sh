@@ -8,17 +8,21 @@ set -euo pipefail
 
 build_pkgs=(cmake g++ make pkg-config libvirt-dev libssh-dev libpugixml-dev libgtest-dev
             libcli11-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libre2-dev
-            clang libclang-rt-14-dev python3-jsonschema python3-rfc3987)
+            clang libclang-rt-14-dev python3-jsonschema python3-rfc3987 dpkg-dev)
 # clang: the sanitizer (ASan+UBSan) build of the unit tests and the libFuzzer targets.
 # python3-jsonschema: unit.kcidb_schema validates `report --kcidb` output against
 # the KCIDB schema; python3-rfc3987 lets it check the "uri" format (log URLs).
+# dpkg-dev: dpkg-shlibdeps, with which cpack fills the .deb's Depends (scripts/package.sh).
 # The embedded libvirt QEMU driver runs in our process; libvirt-daemon-system only
 # provides the libvirt-qemu user the privileged driver looks up (no daemon is used).
 run_pkgs=(qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon-system
           busybox-static dropbear-bin openssh-sftp-server openssh-client cpio gzip xz-utils
-          kmod binutils procps libelf1 libxml2-utils qemu-utils)
+          kmod binutils procps libelf1 libxml2-utils qemu-utils
+          gdb gdb-multiarch)  # repro --gdb (ppc64le: gdb-multiarch)
 # libelf1: the extracted kernel headers' objtool links it (they are not installed,
-# so their dependencies are ours to provide).
+# so their dependencies are ours to provide). kmod: `selftests` runs depmod over
+# the test modules of kernels whose scripts modprobe them; xz-utils unpacks
+# linux-source for them.
 kernel_pkgs=(bc bison flex libelf-dev libssl-dev
              gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross qemu-system-ppc)
 foreign_arch=ppc64el

@@ -7,6 +7,8 @@
  *                   puts a nop on klp_target_value ("original" again)
  *   klp_stack_a/_b  non-cumulative, both on klp_target_value: the last enabled
  *                   one wins; disabling it uncovers the one below
+ *   klp_rapid_c01..c15  cumulative, both functions: 15 replacements back to back
+ *   klp_rapid_n01..n15  non-cumulative, both functions: a stack 15 deep
  * The including file defines PATCH_NAME, CUMULATIVE, PATCH_VMLINUX, PATCH_TARGET.
  */
 #include <linux/livepatch.h>

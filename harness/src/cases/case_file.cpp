@@ -3,6 +3,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <sstream>
 
@@ -36,9 +38,48 @@ std::string joinedNames(const std::set<std::string>& names) {
     return out;
 }
 
+bool isVarName(const std::string& n) {
+    return !n.empty() && !std::isdigit(static_cast<unsigned char>(n[0])) &&
+           n.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+}
+
 struct Parser {
     fs::path file;
     const CaseNames* names = nullptr;
+    const std::map<std::string, std::string>* vars = nullptr;  // once `vars:` is read
+
+    // "${NAME}" -> the variable's value; "$${" is a literal "${" (for a shell's own).
+    std::string expand(const YAML::Node& at, const std::string& text) const {
+        std::string out;
+        for (size_t i = 0; i < text.size();) {
+            if (text.compare(i, 3, "$${") == 0) {
+                out += "${";
+                i += 3;
+                continue;
+            }
+            if (text.compare(i, 2, "${") != 0) {
+                out += text[i++];
+                continue;
+            }
+            auto end = text.find('}', i);
+            std::string name = end == std::string::npos ? "" : text.substr(i + 2, end - i - 2);
+            if (!isVarName(name))
+                fail(at, "bad variable reference '" + text.substr(i, end == std::string::npos ? 8 : end - i + 1) +
+                             "' (use ${NAME}; $${ for a literal ${)");
+            if (!vars || !vars->count(name)) {
+                std::string known;
+                if (vars)
+                    for (const auto& [k, v] : *vars)
+                        known += (known.empty() ? "" : ", ") + k;
+                fail(at, "unknown variable ${" + name + "} (" +
+                             (known.empty() ? "the case declares no vars:" : "vars: " + known) +
+                             "; $${ for a literal ${)");
+            }
+            out += vars->at(name);
+            i = end + 1;
+        }
+        return out;
+    }
 
     void checkArches(const YAML::Node& at, const std::vector<std::string>& arches, const std::string& key) const {
         auto known = vm::knownArches();
@@ -56,7 +97,8 @@ struct Parser {
 
     // A module a step names: ours (or a run's own), or a guest path.
     void checkModule(const YAML::Node& at, const std::string& module) const {
-        if (!names || module.find('/') != std::string::npos || names->modules.count(module))
+        if (!names || module.find('/') != std::string::npos || names->modules.count(module) ||
+            (names->unsetVarsOk && module.find('<') != std::string::npos))
             return;
         fail(at, "unknown module '" + module + "' (known: " + joinedNames(names->modules) +
                      "; or a path in the guest)");
@@ -68,13 +110,25 @@ struct Parser {
     std::string scalar(const YAML::Node& n, const std::string& key) const {
         if (!n.IsScalar())
             fail(n, "'" + key + "' must be a single value");
-        return n.as<std::string>();
+        return expand(n, n.as<std::string>());
+    }
+
+    // A whole number in [lo, hi], as the matrix file's cpus/memory are.
+    int number(const YAML::Node& n, const std::string& key, int lo, int hi) const {
+        const std::string s = n.IsScalar() ? n.Scalar() : "";
+        int v = 0;
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (s.empty() || ec != std::errc() || end != s.data() + s.size())
+            fail(n, "'" + key + "' must be a whole number");
+        if (v < lo || v > hi)
+            fail(n, "'" + key + "' must be " + std::to_string(lo) + ".." + std::to_string(hi) + " (got " + s + ")");
+        return v;
     }
 
     std::vector<std::string> strings(const YAML::Node& n, const std::string& key) const {
         std::vector<std::string> out;
         if (n.IsScalar())
-            out.push_back(n.as<std::string>());
+            out.push_back(scalar(n, key));
         else if (n.IsSequence())
             for (const auto& item : n)
                 out.push_back(scalar(item, key));
@@ -88,7 +142,7 @@ struct Parser {
         check::Expectation e;
         e.sourceLine = n.Mark().line + 1;
         if (n.IsScalar()) {
-            e.text = n.as<std::string>();
+            e.text = scalar(n, "log");
         } else if (n.IsMap() && n.size() == 1) {
             auto key = keyOf(n.begin()->first);
             e.text = scalar(n.begin()->second, key);
@@ -262,6 +316,51 @@ Case parseCaseText(const std::string& text, const fs::path& file, const std::str
 }
 
 namespace {
+// `vars: {NAME: default}`; a null default must come from `run --var NAME=VALUE`.
+std::map<std::string, std::string> parseVars(const Parser& p, const YAML::Node& v, const CaseNames* names) {
+    if (!v.IsMap())
+        p.fail(v, "'vars' maps NAME: default value (~ for none: then run --var NAME=VALUE gives it)");
+    std::map<std::string, std::string> out;
+    for (const auto& kv : v) {
+        std::string name = p.keyOf(kv.first);
+        if (!isVarName(name))
+            p.fail(kv.first, "variable name '" + name + "' is not a NAME (letters, digits, _)");
+        if (names && names->vars.count(name)) {
+            out[name] = names->vars.at(name);
+        } else if (kv.second.IsNull() && names && names->unsetVarsOk) {
+            out[name] = "<" + name + ">";
+        } else if (kv.second.IsNull()) {
+            p.fail(kv.first, "variable " + name + " has no value: give run --var " + name + "=VALUE");
+        } else {
+            if (!kv.second.IsScalar())
+                p.fail(kv.second, "variable " + name + ": a default is a single value");
+            out[name] = kv.second.as<std::string>();
+        }
+    }
+    return out;
+}
+
+// `files: {host path (relative to the case file): guest path}`.
+std::vector<CaseFile> parseFiles(const Parser& p, const YAML::Node& v) {
+    if (!v.IsMap())
+        p.fail(v, "'files' maps a host path (relative to the case file) to a guest path");
+    std::vector<CaseFile> out;
+    for (const auto& kv : v) {
+        CaseFile f;
+        f.line = kv.first.Mark().line + 1;
+        std::string host = p.scalar(kv.first, "files");
+        f.guest = p.scalar(kv.second, "files");
+        f.host = fs::path(host).is_absolute() ? fs::path(host) : p.file.parent_path() / host;
+        if (f.guest.empty() || f.guest[0] != '/')
+            p.fail(kv.second, "files: the guest path '" + f.guest + "' must be absolute");
+        std::error_code ec;
+        if (!fs::is_regular_file(f.host, ec))
+            p.fail(kv.first, "files: no such host file '" + host + "' (" + f.host.string() + ")");
+        out.push_back(std::move(f));
+    }
+    return out;
+}
+
 Case parseCaseNodes(const std::string& text, const fs::path& file, const std::string& name, const CaseNames* names) {
     Parser p{file, names};
     YAML::Node root = YAML::Load(text);
@@ -270,10 +369,19 @@ Case parseCaseNodes(const std::string& text, const fs::path& file, const std::st
     Case c;
     c.file = file;
     c.name = name;
+    // vars: first, wherever it stands: every other value may use them.
+    for (const auto& kv : root)
+        if (p.keyOf(kv.first) == "vars")
+            c.vars = parseVars(p, kv.second, names);
+    p.vars = &c.vars;
     for (const auto& kv : root) {
         std::string key = p.keyOf(kv.first);
         const YAML::Node& v = kv.second;
-        if (key == "title")
+        if (key == "vars")
+            continue;
+        if (key == "files")
+            c.files = parseFiles(p, v);
+        else if (key == "title")
             c.title = p.scalar(v, key);
         else if (key == "seeds" || key == "seed")
             c.seeds = p.strings(v, key);
@@ -296,13 +404,27 @@ Case parseCaseNodes(const std::string& text, const fs::path& file, const std::st
                 else
                     p.fail(r.first, "unknown requirement '" + rk + "' (arch, kernel-min)");
             }
+        } else if (key == "machine") {
+            // The case's own guest (cases/README.md): the run plan gives it a
+            // config of its own, so its snapshot is never another machine's.
+            if (!v.IsMap() || v.size() == 0)
+                p.fail(v.IsNull() ? kv.first : v, "'machine' takes cpus: and/or memory: (MiB)");
+            for (const auto& m : v) {
+                std::string mk = p.keyOf(m.first);
+                if (mk == "cpus")
+                    c.cpus = p.number(m.second, mk, 1, 64);
+                else if (mk == "memory")
+                    c.memory = p.number(m.second, mk, 128, 65536);
+                else
+                    p.fail(m.first, "unknown machine key '" + mk + "' (cpus, memory)");
+            }
         } else if (key == "steps") {
             if (!v.IsSequence() || v.size() == 0)
                 p.fail(v, "'steps' must be a non-empty list");
             for (const auto& s : v)
                 c.steps.push_back(p.step(s));
         } else {
-            p.fail(kv.first, "unknown key '" + key + "' (title, seeds, requires, expect-crash, steps, log)");
+            p.fail(kv.first, "unknown key '" + key + "' (title, seeds, requires, machine, expect-crash, vars, files, steps, log)");
         }
     }
     if (c.title.empty())

@@ -27,6 +27,13 @@ struct Step {
 // empty: the step runs on every arch.
 std::vector<std::string> stepArches(const Step& s);
 
+// A host file a case pushes into the guest before its steps (`files:`).
+struct CaseFile {
+    std::filesystem::path host;  // resolved against the case file's folder
+    std::string guest;           // absolute path in the guest
+    int line = 0;
+};
+
 struct Case {
     std::filesystem::path file;
     std::string name;                  // path under the cases root, without .yaml
@@ -35,8 +42,13 @@ struct Case {
     std::vector<std::string> arches;   // empty: every arch
     std::string kernelMin;             // e.g. "6.12": SKIP on older kernels
     std::string expectCrash;           // a crash kind the case provokes on purpose
+    // `machine:` (cpus 1..64, memory 128..65536 MiB): what the case needs of its
+    // guest, over the run's --cpus/--memory. 0: the run's.
+    int cpus = 0, memory = 0;
     std::vector<Step> steps;
     std::vector<check::Expectation> log;  // over the whole case's kernel log
+    std::vector<CaseFile> files;
+    std::map<std::string, std::string> vars;  // `vars:` as resolved (defaults, then --var)
 };
 
 // What a case may name besides the fixed vocabulary (verbs, arches, errno
@@ -44,6 +56,10 @@ struct Case {
 // vacuous verdict or a SKIP forever.
 struct CaseNames {
     std::set<std::string> modules;  // module (and patch) names steps may use
+    // `run --var NAME=VALUE`: a value for the `vars:` of every case declaring NAME.
+    std::map<std::string, std::string> vars;
+    // `list`: a var with no value reads "<NAME>" instead of being an error.
+    bool unsetVarsOk = false;
 };
 
 // Our catalog's modules (guest/modules/Kbuild).

@@ -80,7 +80,8 @@ struct StepLog {
 
 }  // namespace
 
-CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfig& cfg, const fs::path& dir) {
+CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfig& cfg, const fs::path& dir,
+                   const RunLimits& limits) {
     const auto start = Clock::now();
     const image::KernelImage& kernel = cfg.kernel;
     CaseResult res;
@@ -142,7 +143,17 @@ CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfi
     // own log check), not after every step: each read is a guest round trip.
     bool linesFresh = false;
     try {
+        for (const CaseFile& f : c.files) {  // `files:`
+            guest->ssh().exec("mkdir -p '" + f.guest.substr(0, f.guest.rfind('/')) + "'", std::chrono::seconds(20));
+            guest->ssh().push(f.host, f.guest);
+            log.line("line " + std::to_string(f.line) + ": pushed " + f.host.string() + " to " + f.guest);
+        }
         for (const Step& s : c.steps) {
+            if (limits.untilLine > 0 && s.line >= limits.untilLine) {
+                res.stoppedBefore = s.line;
+                log.line("line " + std::to_string(s.line) + ": " + s.verb + " " + s.arg + ": not run (stopped here)");
+                break;
+            }
             StepResult sr{s.line, s.verb, s.arg, "pass", "", 0, {}};
             const auto t = Clock::now();
             auto arches = stepArches(s);
@@ -188,7 +199,7 @@ CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfi
                 break;
             }
         }
-        if (verdict == Verdict::Pass && !c.log.empty()) {
+        if (verdict == Verdict::Pass && !c.log.empty() && !res.stoppedBefore) {
             if (!linesFresh)
                 lines = kernelLog(guest->ssh());
             auto m = check::matchLog(c.log, lines);
@@ -244,7 +255,8 @@ CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfi
         writeFile(res.dir / "console.log", console);
     } catch (...) {
     }
-    slot.release();
+    if (!limits.keepGuest)
+        slot.release();
 
     for (const auto& crash : check::findCrashes(console)) {
         if (!c.expectCrash.empty() && crash.kind == c.expectCrash)

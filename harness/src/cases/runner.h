@@ -41,11 +41,20 @@ struct CaseResult {
     std::string host;           // the libvirt host it ran on: "embed" or the URI
     std::string boot;           // how the guest became pristine: "revert", "cold-boot" ("" none)
     double bootSeconds = 0;
+    int stoppedBefore = 0;      // RunLimits::untilLine reached: the step line it stopped before
+};
+
+// A run cut short for `repro`: stop before the first step at or after
+// `untilLine` (0: run every step), and keep the guest acquired from the slot
+// (Slot::current()) for the user instead of releasing it.
+struct RunLimits {
+    int untilLine = 0;
+    bool keepGuest = false;
 };
 
 // Gets a pristine guest of `cfg` from `slot` (reverted or booted), runs `c` in
 // it, hands it back. Logs go to `dir`. Never throws: every problem becomes a verdict.
 CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfig& cfg,
-                   const std::filesystem::path& dir);
+                   const std::filesystem::path& dir, const RunLimits& limits = {});
 
 }  // namespace klp::cases

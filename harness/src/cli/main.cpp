@@ -11,8 +11,10 @@
 
 #include "cli/merge.h"
 #include "cli/proxy.h"
+#include "cli/repro.h"
 #include "cli/run_cases.h"
 #include "report/kcidb.h"
+#include "selftests/run.h"
 #include "testbed/testbed.h"
 #include "util/error.h"
 #include "util/paths.h"
@@ -34,6 +36,8 @@ struct GuestArgs {
     int memory = 512;
     int bootTimeout = 180;
     bool modules = false;
+    std::string userland = "base";
+    std::vector<std::string> userModules;  // --module
 };
 
 void addGuestOptions(CLI::App* cmd, GuestArgs& a) {
@@ -46,6 +50,13 @@ void addGuestOptions(CLI::App* cmd, GuestArgs& a) {
     cmd->add_option("--memory", a.memory, "Guest memory in MiB")->capture_default_str()->check(CLI::Range(128, 65536));
     cmd->add_option("--boot-timeout", a.bootTimeout, "Seconds to wait for SSH")->capture_default_str();
     cmd->add_flag("--modules", a.modules, "Build guest/modules for the kernel and put them in /lib/klp/");
+    cmd->add_option("--module", a.userModules,
+                    "Your own module: a .ko, or a source dir built with kbuild for the kernel; put in /lib/klp/ "
+                    "as NAME.ko beside ours (repeatable; checked against the kernel before it boots)")
+        ->allow_extra_args(false);
+    cmd->add_option("--userland", a.userland, "Guest userland: base (busybox) or full (+ bash, kmod, procps, coreutils)")
+        ->capture_default_str()
+        ->check(CLI::IsMember(testbed::userlandKinds()));
 }
 
 struct Booted {
@@ -65,19 +76,10 @@ Booted bootFrom(const GuestArgs& a) {
     b.bed = std::make_unique<testbed::Testbed>(o);
     auto kernel = b.bed->kernel(a.kernel, a.arch);
     std::optional<image::ModuleSet> modules;
-    if (a.modules)
-        modules = b.bed->modules(kernel);
-    b.guest = b.bed->boot(kernel, a.cmdline, modules ? &*modules : nullptr);
+    if (a.modules || !a.userModules.empty())
+        modules = b.bed->modules(kernel, image::inspectUserModules(a.userModules, image::ourModuleNames()));
+    b.guest = b.bed->boot(kernel, a.cmdline, modules ? &*modules : nullptr, 0, 0, false, {a.userland, {}});
     return b;
-}
-
-std::string shellQuote(const std::string& s) {
-    if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,@%+") == std::string::npos)
-        return s;
-    std::string q = "'";
-    for (char c : s)
-        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
 }
 
 fs::path selfPath() {
@@ -116,7 +118,7 @@ int cmdExec(const GuestArgs& a, const std::vector<std::string>& pushes,
     }
     std::string line;
     for (const auto& c : command)
-        line += (line.empty() ? "" : " ") + shellQuote(c);
+        line += (line.empty() ? "" : " ") + cli::shellQuote(c);
     auto r = b.guest->ssh().exec(line, std::chrono::seconds(timeout));
     std::cout << r.out << std::flush;
     std::cerr << r.err << std::flush;
@@ -167,6 +169,32 @@ static int run(int argc, char** argv) {
 
     auto* kernels = app.add_subcommand("kernels", "List the kernel names --kernel accepts");
 
+    cli::ReproArgs reproArgs;
+    auto* reproCmd = app.add_subcommand(
+        "repro", "Run a case up to a step (default: the one that failed last), keep the guest, print ssh (and gdb) lines");
+    reproCmd->add_option("case", reproArgs.caseFile, "The case file")->required();
+    reproCmd->add_option("--arch", reproArgs.arch, "Guest architecture: x86_64 or ppc64le")->capture_default_str();
+    reproCmd->add_option("--kernel", reproArgs.kernel, "Kernel name or path")->required();
+    reproCmd->add_option("--until", reproArgs.until,
+                         "Stop before the step at this line of the case file (default: the step that failed in the "
+                         "newest run under klp-results/, or --results; none: run every step)")
+        ->check(CLI::Range(1, 1000000));
+    reproCmd->add_option("--results", reproArgs.results, "The run (results.json or its dir) whose failure to reproduce");
+    reproCmd->add_flag("--gdb", reproArgs.gdb,
+                       "Open QEMU's gdb stub and print a gdb command with the kernel's symbols (x86_64 adds nokaslr)");
+    reproCmd->add_option("--cmdline", reproArgs.cmdline, "Extra kernel command line");
+    reproCmd->add_option("--module", reproArgs.modules, "Your own module (.ko or source dir), as run takes it (repeatable)")
+        ->allow_extra_args(false);
+    reproCmd->add_option("--var", reproArgs.vars, "NAME=VALUE for the case's vars: (repeatable)")->allow_extra_args(false);
+    reproCmd->add_option("--userland", reproArgs.userland, "Guest userland: base or full")->capture_default_str()
+        ->check(CLI::IsMember(testbed::userlandKinds()));
+    reproCmd->add_option("--cpus", reproArgs.cpus, "vCPUs (a case's machine: wins)")->capture_default_str()->check(CLI::Range(1, 64));
+    reproCmd->add_option("--memory", reproArgs.memory, "Guest memory in MiB (a case's machine: wins)")
+        ->capture_default_str()->check(CLI::Range(128, 65536));
+    reproCmd->add_option("--cache-dir", reproArgs.cacheDir, "Cache dir (default ~/.cache/klp-harness)");
+    reproCmd->add_option("--uri", reproArgs.uri, "libvirt URI (default: embedded driver)");
+    reproCmd->add_option("--out", reproArgs.out, "Where the steps' logs go (default klp-results/repro-<pid>)");
+
     cli::RunArgs runArgs;
     // Repeatable options take one value per flag (allow_extra_args(false)):
     // otherwise `--kernel K cases/` would swallow the case paths.
@@ -187,6 +215,9 @@ static int run(int argc, char** argv) {
     runCmd->add_option("--cpus", runArgs.cpus, "vCPUs per guest")->capture_default_str()->check(CLI::Range(1, 64));
     runCmd->add_option("--memory", runArgs.memory, "Guest memory in MiB")->capture_default_str()->check(CLI::Range(128, 65536));
     runCmd->add_option("--cmdline", runArgs.cmdline, "Extra kernel command line");
+    runCmd->add_option("--userland", runArgs.userland, "Guest userland: base (busybox) or full (+ bash, kmod, procps, coreutils)")
+        ->capture_default_str()
+        ->check(CLI::IsMember(testbed::userlandKinds()));
     runCmd->add_option("-j,--jobs", runArgs.jobs,
                        "Guests at a time (default: one per CPU while memory lasts)")->check(CLI::Range(1, 64));
     runCmd->add_flag("--cold-boot", runArgs.coldBoot,
@@ -205,6 +236,11 @@ static int run(int argc, char** argv) {
                      "Fail (exit 1) unless every case PASSes, except those named by --expect-skip (for CI)");
     runCmd->add_option("--expect-skip", runArgs.expectSkips,
                        "With --strict: this case (name as `list` prints it) must SKIP here (repeatable)")->allow_extra_args(false);
+    runCmd->add_option("--module", runArgs.modules,
+                       "Your own module: a .ko, or a source dir built with kbuild for each kernel; in /lib/klp/ as "
+                       "NAME.ko, named by cases like ours (repeatable; checked against each kernel before any boot)")
+        ->allow_extra_args(false);
+    runCmd->add_option("--var", runArgs.vars, "NAME=VALUE for the cases' vars: (repeatable)")->allow_extra_args(false);
     runCmd->add_option("paths", runArgs.paths, "Case files or folders");
 
     std::vector<std::string> prepArches, prepKernels;
@@ -213,6 +249,29 @@ static int run(int argc, char** argv) {
     prepCmd->add_option("--arch", prepArches, "Guest architecture: x86_64 or ppc64le (repeatable; default x86_64)");
     prepCmd->add_option("--kernel", prepKernels, "Kernel name or path; ARCH:NAME for one arch only (repeatable)")->required();
     prepCmd->add_option("--cache-dir", prepCache, "Cache dir (default ~/.cache/klp-harness)");
+    std::vector<std::string> prepModules;
+    prepCmd->add_option("--module", prepModules, "Also build this module source dir (or check this .ko) for each "
+                                                 "kernel; prints the built .ko paths (repeatable)")
+        ->allow_extra_args(false);
+
+    selftests::Args stArgs;
+    auto* stCmd = app.add_subcommand("selftests", "Run the kernel's own livepatch selftests unmodified, each script in a "
+                                                  "pristine guest (--userland full); one verdict line per script");
+    stCmd->add_option("--arch", stArgs.arch, "Guest architecture: x86_64 or ppc64le")->capture_default_str();
+    stCmd->add_option("--kernel", stArgs.kernel, "Kernel name (see `klp-harness kernels`) or path")->required();
+    stCmd->add_option("--source", stArgs.source,
+                      "An unpacked kernel tree to take the selftests from (default: Debian's linux-source-X.Y)");
+    stCmd->add_option("--out", stArgs.out, "Where logs go (default klp-results/selftests-<date>)");
+    stCmd->add_option("--filter", stArgs.filters, "Only scripts matching this glob, e.g. 'selftests/test-state' "
+                                                  "or 'test-call*' (repeatable)")->allow_extra_args(false);
+    stCmd->add_option("--timeout", stArgs.timeout, "Seconds a script may run")->capture_default_str();
+    stCmd->add_option("--cache-dir", stArgs.cacheDir, "Cache dir (default ~/.cache/klp-harness)");
+    stCmd->add_option("--uri", stArgs.uri, "libvirt URI (default: embedded driver)");
+    stCmd->add_option("--cmdline", stArgs.cmdline, "Extra kernel command line");
+    stCmd->add_option("--cpus", stArgs.cpus, "vCPUs")->capture_default_str()->check(CLI::Range(1, 64));
+    stCmd->add_option("--memory", stArgs.memory, "Guest memory in MiB")->capture_default_str()->check(CLI::Range(128, 65536));
+    stCmd->add_flag("--cold-boot", stArgs.coldBoot, "Boot a new guest for every script instead of reverting one");
+    stCmd->add_flag("--strict", stArgs.strict, "Fail (exit 1) unless every script PASSes: a SKIP fails too (for CI)");
 
     std::string reportDir;
     auto* reportCmd = app.add_subcommand("report", "Re-render results.ktap, junit.xml and report.html from a run's results.json");
@@ -273,10 +332,14 @@ static int run(int argc, char** argv) {
             return cli::proxy(socket);
         if (*kernels)
             return cmdKernels();
+        if (*reproCmd)
+            return cli::repro(reproArgs);
         if (*runCmd)
             return cli::runCases(runArgs);
+        if (*stCmd)
+            return selftests::runSelftests(stArgs);
         if (*prepCmd)
-            return cli::prepare(cli::runTargets(prepArches, prepKernels), prepCache);
+            return cli::prepare(cli::runTargets(prepArches, prepKernels), prepCache, prepModules);
         if (*reportCmd) {
             // KCIDB first: a bad --kcidb-origin stops before anything is written.
             if (!kcidbFile.empty())

@@ -18,6 +18,7 @@
 #include "cases/case_file.h"
 #include "cases/runner.h"
 #include "cases/verbs.h"
+#include "cli/repro.h"
 #include "cli/run_plan.h"
 #include "cli/run_queue.h"
 #include "report/results.h"
@@ -70,17 +71,22 @@ std::vector<Target> runTargets(const std::vector<std::string>& arches, const std
     return out;
 }
 
-int prepare(const std::vector<Target>& targets, const std::string& cacheDir) {
+int prepare(const std::vector<Target>& targets, const std::string& cacheDir,
+            const std::vector<std::string>& userModules) {
+    auto user = image::inspectUserModules(userModules, image::ourModuleNames());
     testbed::Options o;
     o.cacheDir = cacheDir;
     testbed::Testbed bed(o);
     for (const auto& t : targets) {
         auto kernel = bed.kernel(t.kernel, t.arch);
-        auto modules = bed.modules(kernel);
+        auto modules = bed.modules(kernel, user);
         auto userland = bed.userland(t.arch);
         std::printf("%s %s: %s (%s)\n  kernel   %s\n  modules  %s (%zu)\n  userland %s\n", t.arch.c_str(),
                     kernel.name.c_str(), kernel.release.c_str(), kernel.version.c_str(), kernel.kernel.c_str(),
                     modules.dir.c_str(), modules.modules.size(), userland.c_str());
+        for (const auto& ko : modules.modules)  // --module: built ones stay in the cache
+            if (ko.parent_path() != modules.dir && fs::exists(ko) && ko.string().rfind(bed.dir().string(), 0) != 0)
+                std::printf("  module   %s\n", ko.c_str());
     }
     return 0;
 }
@@ -252,13 +258,14 @@ int runCases(const RunArgs& a) {
         std::string key = c.target.arch + ":" + c.target.kernel;
         if (!built.count(key)) {
             auto kernel = bed.kernel(c.target.kernel, c.target.arch);
-            auto modules = bed.modules(kernel);
-            bed.userland(c.target.arch);
+            auto modules = bed.modules(kernel, plan.userModules);
+            bed.userlandLayers(c.target.arch, c.userland);
             built[key] = {kernel, modules};
             results.addKernel(kernel);
         }
         c.kernel = built[key].first;
         c.modules = built[key].second;
+        checkLivepatches(plan, i, c.modules);
         arches.insert(c.target.arch);
     }
 
@@ -333,6 +340,19 @@ int runCases(const RunArgs& a) {
             continue;  // defensive: every unit runs at least once
         auto j = unitJson(u, done, out);
         j["order"] = i;
+        if (j["verdict"] != "PASS" && j["verdict"] != "SKIP") {
+            // The first failed step of the first attempt that did not pass: where repro stops.
+            int line = 0;
+            for (const auto& r : done)
+                if (r.verdict != cases::Verdict::Pass && r.verdict != cases::Verdict::Skip) {
+                    for (const auto& s : r.steps)
+                        if (s.status == "fail" && !line)
+                            line = s.line;
+                    break;
+                }
+            j["repro"] = reproCommand(u.c->file.string(), t.arch, t.kernel, line, configs[u.config].cmdline,
+                                      a.modules, a.vars, configs[u.config].userland);
+        }
         results.add(j);
         std::string verdict = j["verdict"];
         const cases::CaseResult& r = *std::find_if(done.begin(), done.end(), [&](const auto& x) {
@@ -367,6 +387,7 @@ int runCases(const RunArgs& a) {
             for (const auto& tr : bad.transitions)
                 text += "\n      transition: " + tr.describe();
             text += "\n      logs: " + bad.dir.string();
+            text += "\n      repro: " + j.value("repro", std::string());
         }
         printLine(stdout, text);
         if (!statusLineShown() && !isQuiet() &&
@@ -425,7 +446,9 @@ int listCases(const std::vector<std::string>& paths, bool verbs) {
             std::printf("%-20s %s\n", (v.name + (v.argName.empty() ? "" : " <" + v.argName + ">")).c_str(), v.doc.c_str());
         return 0;
     }
-    for (const auto& c : cases::loadCases(paths)) {
+    cases::CaseNames names = cases::ourCaseNames();
+    names.unsetVarsOk = true;  // a case taking --var is listed with <NAME> in its place
+    for (const auto& c : cases::loadCases(paths, names)) {
         std::string seeds;
         for (const auto& s : c.seeds)
             seeds += (seeds.empty() ? "" : "; ") + s;

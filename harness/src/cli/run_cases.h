@@ -23,6 +23,7 @@ struct RunArgs {
     std::string uri;
     std::string out;
     std::string cmdline;               // extra kernel command line
+    std::string userland = "base";     // guest userland: base or full (testbed::userlandKinds)
     int cpus = 1;
     int memory = 512;
     // CI mode: any verdict but PASS fails the run (exit 1), except the SKIPs
@@ -37,6 +38,8 @@ struct RunArgs {
     bool untilFail = false;
     std::string shard;                 // "i/n"
     std::string durations;             // a previous results.json (or its dir)
+    std::vector<std::string> modules;  // --module: .ko files or source dirs, beside ours in /lib/klp/
+    std::vector<std::string> vars;     // --var NAME=VALUE for the cases' vars:
 };
 
 // One (arch, kernel) pair of a run.
@@ -56,7 +59,9 @@ int defaultJobs(int memoryMiB);
 int runCases(const RunArgs& args);
 // `prepare`: fetches or builds the kernel, our modules and the guest userland
 // into the cache, boots nothing. Prints what it prepared.
-int prepare(const std::vector<Target>& targets, const std::string& cacheDir);
+// `userModules`: --module paths; the built ones' .ko paths are printed.
+int prepare(const std::vector<Target>& targets, const std::string& cacheDir,
+            const std::vector<std::string>& userModules = {});
 int listCases(const std::vector<std::string>& paths, bool verbs);
 // `report DIR`: re-renders results.ktap, junit.xml and report.html from results.json.
 int renderReports(const std::string& dir);

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "cases/verbs.h"
 #include "cli/matrix.h"
 #include "report/results.h"
 #include "report/shard.h"
@@ -26,14 +27,14 @@ std::vector<cases::Case> filtered(std::vector<cases::Case> cases, const std::vec
     return cases;
 }
 
-std::vector<Entry> entriesOf(const RunArgs& a) {
+std::vector<Entry> entriesOf(const RunArgs& a, const cases::CaseNames& names) {
     std::vector<Entry> out;
     if (!a.matrix.empty()) {
         for (const auto& m : loadMatrix(a.matrix)) {
             Entry e{runTargets(m.arches, m.kernels), {}, m.cmdline, m.cpus, m.memory, m.repeat};
             std::vector<std::string> globs = m.filters;
             globs.insert(globs.end(), a.filters.begin(), a.filters.end());
-            e.cases = filtered(cases::loadCases(m.paths), globs);
+            e.cases = filtered(cases::loadCases(m.paths, names), globs);
             if (a.repeat > 1)
                 e.repeat = a.repeat;
             if (!a.cmdline.empty())
@@ -46,10 +47,10 @@ std::vector<Entry> entriesOf(const RunArgs& a) {
         throw UsageError("run: give --kernel (or --matrix FILE)");
     if (a.paths.empty())
         throw UsageError("run: give case files or folders (or --matrix FILE)");
-    Entry e{runTargets(a.arches, a.kernels), filtered(cases::loadCases(a.paths), a.filters), a.cmdline, a.cpus,
+    Entry e{runTargets(a.arches, a.kernels), filtered(cases::loadCases(a.paths, names), a.filters), a.cmdline, a.cpus,
             a.memory, a.repeat};
     out.push_back(std::move(e));
-    if (!a.filters.empty() && out.front().cases.empty() && !cases::loadCases(a.paths).empty())
+    if (!a.filters.empty() && out.front().cases.empty() && !cases::loadCases(a.paths, names).empty())
         throw UsageError("--filter matches no case (names as `klp-harness list` prints them)");
     return out;
 }
@@ -60,7 +61,13 @@ RunPlan planRun(const RunArgs& a) {
     if (a.repeat < 1)
         throw UsageError("--repeat must be 1 or more");
     RunPlan plan;
-    plan.entries = entriesOf(a);
+    cases::CaseNames names = runNames(a.modules, a.vars, &plan.userModules);
+    plan.entries = entriesOf(a, names);
+    for (const auto& [name, value] : names.vars)
+        if (std::none_of(plan.entries.begin(), plan.entries.end(), [&, &name = name](const Entry& e) {
+                return std::any_of(e.cases.begin(), e.cases.end(), [&](const cases::Case& c) { return c.vars.count(name); });
+            }))
+            throw UsageError("--var " + name + ": no case declares it in vars:");
     for (const auto& name : a.expectSkips)
         if (std::none_of(plan.entries.begin(), plan.entries.end(), [&](const Entry& e) {
                 return std::any_of(e.cases.begin(), e.cases.end(), [&](const cases::Case& c) { return c.name == name; });
@@ -71,14 +78,25 @@ RunPlan planRun(const RunArgs& a) {
     auto& configs = plan.configs;
     auto& units = plan.units;
     std::map<std::string, int> dirUses;
+    // One config per (target, cmdline, cpus, memory): a case's `machine:` wins over
+    // the entry's, and gets a guest (and snapshot) of its own machine.
+    auto configOf = [&](const Target& t, const std::string& cmdline, int cpus, int memory) {
+        for (size_t i = 0; i < configs.size(); i++)
+            if (configs[i].target.arch == t.arch && configs[i].target.kernel == t.kernel &&
+                configs[i].cmdline == cmdline && configs[i].cpus == cpus && configs[i].memory == memory)
+                return i;
+        configs.push_back({t, cmdline, cpus, memory, {}, {}});
+        configs.back().userland = a.userland;  // one for the whole run
+        return configs.size() - 1;
+    };
     for (const auto& e : plan.entries)
         for (const auto& t : e.targets) {
-            configs.push_back({t, e.cmdline, e.cpus, e.memory, {}, {}});
             for (const auto& c : e.cases) {
+                size_t config = configOf(t, e.cmdline, c.cpus ? c.cpus : e.cpus, c.memory ? c.memory : e.memory);
                 fs::path dir = fs::path(c.name) / (t.arch + "_" + fs::path(t.kernel).filename().string());
                 if (int n = dirUses[dir.string()]++)  // the same case on the same kernel in two matrix entries
                     dir += "-" + std::to_string(n + 1);
-                units.push_back({&c, configs.size() - 1, dir, e.repeat});
+                units.push_back({&c, config, dir, e.repeat});
             }
         }
     plan.allUnits = units.size();
@@ -99,6 +117,52 @@ RunPlan planRun(const RunArgs& a) {
         });
     }
     return plan;
+}
+
+cases::CaseNames runNames(const std::vector<std::string>& modules, const std::vector<std::string>& vars,
+                          std::vector<image::UserModule>* user) {
+    cases::CaseNames names = cases::ourCaseNames();
+    std::vector<std::string> ours(names.modules.begin(), names.modules.end());
+    auto inspected = image::inspectUserModules(modules, ours);
+    for (const auto& m : inspected)
+        names.modules.insert(m.names.begin(), m.names.end());
+    if (user)
+        *user = std::move(inspected);
+    for (const auto& v : vars) {
+        auto eq = v.find('=');
+        std::string name = v.substr(0, eq);
+        if (eq == std::string::npos || name.empty() ||
+            name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+            throw UsageError("--var " + v + ": expected NAME=VALUE");
+        names.vars[name] = v.substr(eq + 1);
+    }
+    return names;
+}
+
+void checkLivepatches(const RunPlan& plan, size_t config, const image::ModuleSet& set) {
+    std::map<std::string, image::ModuleInfo> theirs;  // the --module ones by name
+    for (const auto& ko : set.modules)
+        if (ko.parent_path() != set.dir) {
+            auto info = image::readModuleInfo(ko);
+            theirs.emplace(info.name, info);
+        }
+    for (const auto& u : plan.units) {
+        if (u.config != config)
+            continue;
+        for (const auto& s : u.c->steps) {
+            const cases::Verb* verb = cases::findVerb(s.verb);
+            auto it = theirs.find(s.arg);
+            if (!verb || verb->argName != "patch" || it == theirs.end() || it->second.livepatch)
+                continue;
+            std::string given;
+            for (const auto& m : plan.userModules)
+                if (std::find(m.names.begin(), m.names.end(), s.arg) != m.names.end())
+                    given = m.path.string();
+            throw UsageError(u.c->file.string() + ":" + std::to_string(s.line) + ": '" + s.verb +
+                             "' needs a livepatch, but module " + s.arg + " (--module " + given +
+                             ") is none: its modinfo has no livepatch=Y");
+        }
+    }
 }
 
 }  // namespace klp::cli

@@ -10,6 +10,7 @@
 #include "cli/run_cases.h"
 #include "image/kernels.h"
 #include "image/modules.h"
+#include "image/user_modules.h"
 #include "testbed/slot.h"
 
 namespace klp::cli {
@@ -22,7 +23,8 @@ struct Config {
     int cpus = 1, memory = 512;
     image::KernelImage kernel;
     image::ModuleSet modules;
-    testbed::GuestConfig guest() const { return {kernel, &modules, cmdline, cpus, memory}; }
+    std::string userland = "base";
+    testbed::GuestConfig guest() const { return {kernel, &modules, cmdline, cpus, memory, {userland, {}}}; }
 };
 
 // A run group as the flags or a matrix row give it; it owns its cases.
@@ -42,6 +44,7 @@ struct Unit {
 };
 
 struct RunPlan {
+    std::vector<image::UserModule> userModules;  // --module, inspected (names known, nothing built)
     std::vector<Entry> entries;
     std::vector<Config> configs;
     std::vector<Unit> units;  // this shard's, in run order
@@ -51,5 +54,15 @@ struct RunPlan {
 // Throws UsageError (one line, file:line where a file is at fault) for bad
 // flags, case files, matrix files or --durations.
 RunPlan planRun(const RunArgs& a);
+
+// What cases may name in a run: our modules, the --module ones, and the --var
+// values. Throws UsageError for a bad --module or --var.
+cases::CaseNames runNames(const std::vector<std::string>& modules, const std::vector<std::string>& vars,
+                          std::vector<image::UserModule>* user = nullptr);
+
+// A step that needs a livepatch (enable, disable, force, ...) naming one of
+// the --module modules in `set` that is none (no modinfo livepatch=Y): a
+// UsageError "<case>:<line>: ..." before any guest boots.
+void checkLivepatches(const RunPlan& plan, size_t config, const image::ModuleSet& set);
 
 }  // namespace klp::cli

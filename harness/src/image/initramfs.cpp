@@ -14,21 +14,10 @@
 namespace klp::image {
 namespace fs = std::filesystem;
 
-fs::path baseUserland(const std::string& debArch, const std::string& cc, Cache& cache) {
-    fs::path recipe = projectDir() / "images" / "userland.sh";
-    fs::path guest = projectDir() / "guest";
-    KeyHasher key;
-    key.add("arch", debArch).addFile("recipe", recipe).addFile("init", guest / "init");
-    std::vector<fs::path> tools;
-    for (const auto& e : fs::directory_iterator(guest / "tools"))
-        if (e.path().extension() == ".c")
-            tools.push_back(e.path());
-    std::sort(tools.begin(), tools.end());
-    for (const auto& t : tools)
-        key.addFile(t.filename().string(), t);
-    requireCompiler(cc);
-    key.add("cc", runChecked({cc, "--version"}).substr(0, 80));
-    // Package versions: a security update of dropbear or libc is a new image.
+namespace {
+// The versions of the Debian packages `recipe --packages` names, into `key`: a
+// security update of dropbear or libc is a new image.
+void addPackageVersions(KeyHasher& key, const fs::path& recipe, const std::string& debArch, Cache& cache) {
     std::istringstream pkgs(runChecked({recipe.string(), "--packages"}));
     std::vector<std::string> args = {"show", "--no-all-versions"};
     for (std::string p; pkgs >> p;)
@@ -45,6 +34,24 @@ fs::path baseUserland(const std::string& debArch, const std::string& cc, Cache& 
         throw UsageError("apt knows no " + debArch + " packages for the guest userland: run "
                          "`dpkg --add-architecture " + debArch + " && apt-get update` "
                          "(or scripts/install-deps.sh)");
+}
+}  // namespace
+
+fs::path baseUserland(const std::string& debArch, const std::string& cc, Cache& cache) {
+    fs::path recipe = projectDir() / "images" / "userland.sh";
+    fs::path guest = projectDir() / "guest";
+    KeyHasher key;
+    key.add("arch", debArch).addFile("recipe", recipe).addFile("init", guest / "init");
+    std::vector<fs::path> tools;
+    for (const auto& e : fs::directory_iterator(guest / "tools"))
+        if (e.path().extension() == ".c")
+            tools.push_back(e.path());
+    std::sort(tools.begin(), tools.end());
+    for (const auto& t : tools)
+        key.addFile(t.filename().string(), t);
+    requireCompiler(cc);
+    key.add("cc", runChecked({cc, "--version"}).substr(0, 80));
+    addPackageVersions(key, recipe, debArch, cache);
     fs::path entry = cache.get("userland", debArch, key.hex(), [&](const fs::path& dir) {
         requireTool("apt-get", "apt");
         requireTool("readelf", "binutils");
@@ -58,7 +65,29 @@ fs::path baseUserland(const std::string& debArch, const std::string& cc, Cache& 
     return entry / "userland.cpio.gz";
 }
 
+fs::path fullUserlandLayer(const std::string& debArch, Cache& cache) {
+    fs::path recipe = projectDir() / "images" / "userland-full.sh";
+    KeyHasher key;
+    key.add("arch", debArch).addFile("recipe", recipe);
+    addPackageVersions(key, recipe, debArch, cache);
+    fs::path entry = cache.get("userland", "full-" + debArch, key.hex(), [&](const fs::path& dir) {
+        requireTool("apt-get", "apt");
+        requireTool("readelf", "binutils");
+        progress("building the " + debArch + " full userland layer (bash, kmod, procps, coreutils, ...)");
+        fs::path log = cache.dir() / "logs" / ("userland-full-" + debArch + ".log");
+        fs::create_directories(log.parent_path());
+        fs::remove(log);
+        runChecked({recipe.string(), (dir / "full.cpio.gz").string(), debArch}, log);
+    });
+    return entry / "full.cpio.gz";
+}
+
 void assembleInitrd(const fs::path& out, const fs::path& base, const KernelImage& kernel,
+                    const std::string& overlayCpio) {
+    assembleInitrd(out, std::vector<fs::path>{base}, kernel, overlayCpio);
+}
+
+void assembleInitrd(const fs::path& out, const std::vector<fs::path>& layers, const KernelImage& kernel,
                     const std::string& overlayCpio) {
     std::ofstream o(out, std::ios::binary | std::ios::trunc);
     auto append = [&](const fs::path& p) {
@@ -70,7 +99,8 @@ void assembleInitrd(const fs::path& out, const fs::path& base, const KernelImage
         while (o.tellp() % 4)
             o.put('\0');
     };
-    append(base);
+    for (const auto& layer : layers)
+        append(layer);
     if (!kernel.modulesCpio.empty())
         append(kernel.modulesCpio);
     o.write(overlayCpio.data(), static_cast<std::streamsize>(overlayCpio.size()));

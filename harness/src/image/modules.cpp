@@ -1,10 +1,12 @@
 #include "image/modules.h"
 
 #include <algorithm>
+#include <cstring>
 #include <re2/re2.h>
 
 #include <sstream>
 
+#include "image/klp_elf.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/paths.h"
@@ -55,29 +57,63 @@ std::vector<std::string> ourModuleNames() {
     return names;
 }
 
-ModuleSet buildModules(const KernelImage& kernel, const Toolchain& tc, Cache& cache) {
+namespace {
+
+// kbuild's outputs and editor droppings: not sources, not part of a cache key.
+bool isBuildOutput(const fs::path& p) {
+    std::string n = p.filename().string();
+    static const char* outs[] = {".o", ".ko", ".mod", ".cmd", ".order", ".symvers", ".mod.c", ".a", ".swp", "~"};
+    if (n.empty() || n[0] == '.')
+        return true;
+    for (const char* e : outs)
+        if (n.size() >= std::strlen(e) && n.compare(n.size() - std::strlen(e), std::strlen(e), e) == 0)
+            return true;
+    return false;
+}
+
+// Every source file under `src` (recursively, without kbuild outputs), sorted.
+std::vector<fs::path> sourcesOf(const fs::path& src) {
+    std::vector<fs::path> files;
+    for (auto it = fs::recursive_directory_iterator(src); it != fs::recursive_directory_iterator(); ++it) {
+        if (isBuildOutput(it->path())) {
+            if (it->is_directory())
+                it.disable_recursion_pending();
+            continue;
+        }
+        if (it->is_regular_file())
+            files.push_back(it->path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+}  // namespace
+
+ModuleSet buildModuleTree(const fs::path& src, const std::string& what, const KernelImage& kernel,
+                          const Toolchain& tc, Cache& cache) {
     if (kernel.headersDir.empty() || !fs::exists(kernel.headersDir / "Makefile"))
         throw UsageError("kernel " + kernel.name + " has no headers or build tree to build modules against");
-    fs::path src = projectDir() / "guest" / "modules";
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(src))
-        if (e.is_regular_file())
-            files.push_back(e.path());
-    std::sort(files.begin(), files.end());
+    std::vector<fs::path> files = sourcesOf(src);
+    if (files.empty())
+        throw UsageError(src.string() + ": no module sources");
     std::string cc = tc.crossCompile + "gcc";
     requireTool("make", "make");
     requireCompiler(cc);
     KeyHasher key;
     key.add("kernel", kernel.version).add("headers", kernel.headersDir.string()).add("arch", tc.kbuildArch);
     key.add("cc", runChecked({cc, "--version"}).substr(0, 80));
+    key.add("klp-elf", std::to_string(kKlpElfFormat));  // the .ko files are rewritten by it
     for (const auto& f : files)
-        key.addFile(f.filename().string(), f);
-    std::string label = kernel.name.find('/') == std::string::npos ? kernel.name : "tree";
+        key.addFile(fs::relative(f, src).string(), f);
+    std::string label = (kernel.name.find('/') == std::string::npos ? kernel.name : "tree") +
+                        (what == "ours" ? "" : "-" + what);
     fs::path entry = cache.get("modules", label, key.hex(), [&](const fs::path& dir) {
-        progress("building " + std::to_string(files.size()) + " module sources for " + kernel.name);
-        fs::create_directories(dir / "build");
-        for (const auto& f : files)
-            fs::copy_file(f, dir / "build" / f.filename());
+        progress("building " + std::to_string(files.size()) + " module sources (" + what + ") for " + kernel.name);
+        for (const auto& f : files) {
+            fs::path to = dir / "build" / fs::relative(f, src);
+            fs::create_directories(to.parent_path());
+            fs::copy_file(f, to);
+        }
         fs::path log = cache.dir() / "logs" / ("modules-" + label + "-" + kernel.arch + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
@@ -92,19 +128,33 @@ ModuleSet buildModules(const KernelImage& kernel, const Toolchain& tc, Cache& ca
         auto r = runMerged(argv);
         writeFile(log, r.output);
         if (r.exitCode != 0)
-            throw HarnessError("module build failed for " + kernel.name + " (log: " + log.string() + "):" +
-                               summariseBuildErrors(r.output));
+            throw HarnessError("module build (" + what + ") failed for " + kernel.name + " (log: " + log.string() +
+                               "):" + summariseBuildErrors(r.output));
         fs::create_directories(dir / "ko");
-        for (const auto& e : fs::directory_iterator(dir / "build"))
+        for (const auto& e : fs::recursive_directory_iterator(dir / "build"))
             if (e.path().extension() == ".ko")
                 fs::copy_file(e.path(), dir / "ko" / e.path().filename());
+        // Modules that declare livepatch symbols (guest/modules/klp_elf.h) get their
+        // .klp.rela sections now; the others are left as kbuild made them.
+        std::string converted;
+        for (const auto& e : fs::directory_iterator(dir / "ko"))
+            if (auto klp = convertKlpModule(e.path()))
+                converted += "klp_elf: " + describe(e.path().filename().string(), *klp) + "\n";
+        if (!converted.empty())
+            writeFile(log, r.output + converted);
         fs::remove_all(dir / "build");
     });
     ModuleSet set{entry / "ko", {}};
     for (const auto& e : fs::directory_iterator(set.dir))
         set.modules.push_back(e.path());
     std::sort(set.modules.begin(), set.modules.end());
+    if (set.modules.empty())
+        throw UsageError(src.string() + ": the build made no .ko (does its Kbuild or Makefile set obj-m?)");
     return set;
+}
+
+ModuleSet buildModules(const KernelImage& kernel, const Toolchain& tc, Cache& cache) {
+    return buildModuleTree(projectDir() / "guest" / "modules", "ours", kernel, tc, cache);
 }
 
 }  // namespace klp::image

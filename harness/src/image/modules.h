@@ -20,6 +20,12 @@ struct ModuleSet {
 // HarnessError naming the module and quoting the compiler's error lines.
 ModuleSet buildModules(const KernelImage& kernel, const Toolchain& tc, Cache& cache);
 
+// Builds the modules of a source dir `src` (its Kbuild or Makefile sets obj-m;
+// subdirs are copied too) the same way; `what` names it in the cache and in
+// messages ("ours" for guest/modules).
+ModuleSet buildModuleTree(const std::filesystem::path& src, const std::string& what, const KernelImage& kernel,
+                          const Toolchain& tc, Cache& cache);
+
 // The first compiler errors in a kbuild log, as "module NAME: file:line: error: ...".
 // Exposed for tests.
 std::string summariseBuildErrors(const std::string& log);

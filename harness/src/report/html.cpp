@@ -181,6 +181,8 @@ std::string toHtml(const Json& doc) {
         h += "</p>";
         if (!r.value("reason", "").empty())
             h += "<p><b>" + esc(r["reason"]) + "</b></p>";
+        if (!r.value("repro", "").empty())
+            h += "<p class=meta>repro: <code>" + esc(r["repro"]) + "</code></p>";
         if (!r.value("detail", "").empty())
             h += "<pre>" + esc(r["detail"]) + "</pre>";
         h += attemptsTable(r);

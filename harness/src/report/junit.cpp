@@ -73,6 +73,8 @@ std::string toJunit(const Json& doc, const std::filesystem::path& dir) {
             tc.append_attribute("classname") = (g + "/" + name.substr(0, name.find('/'))).c_str();
             tc.append_attribute("time") = r->value("seconds", 0.0);
             std::string v = (*r)["verdict"], reason = r->value("reason", ""), detail = r->value("detail", "");
+            // First in a failure's body: the command a reader runs next.
+            std::string repro = r->value("repro", "").empty() ? "" : "repro: " + r->value("repro", "") + "\n\n";
             if (v == "FLAKY") {
                 // A failure Jenkins and GitLab show (and count) as one, typed so a
                 // reader can tell it from a steady FAIL; each attempt in the body.
@@ -81,14 +83,14 @@ std::string toJunit(const Json& doc, const std::filesystem::path& dir) {
                 f.append_attribute("message") =
                     xmlSafe((counts.empty() ? "flaky" : counts) + (reason.empty() ? "" : ": " + reason)).c_str();
                 f.append_attribute("type") = "FLAKY";
-                f.text() = xmlSafe(attemptLines(*r) + detail).c_str();
+                f.text() = xmlSafe(repro + attemptLines(*r) + detail).c_str();
             } else if (v == "FAIL" || v == "ERROR" || v == "MISS") {
                 auto f = tc.append_child(v == "FAIL" ? "failure" : "error");
                 // The first unmatched expectation is the message; its log excerpt the body.
                 std::string first = detail.substr(0, detail.find('\n'));
                 f.append_attribute("message") = xmlSafe(reason + (first.empty() ? "" : ": " + first)).c_str();
                 f.append_attribute("type") = v.c_str();
-                f.text() = xmlSafe(detail.empty() ? reason : detail).c_str();
+                f.text() = xmlSafe(repro + (detail.empty() ? reason : detail)).c_str();
             } else if (v == "SKIP") {
                 tc.append_child("skipped").append_attribute("message") = reason.c_str();
             }

@@ -51,6 +51,8 @@ std::string toKtap(const Json& doc) {
             // "# FLAKY 3/5 passed; FAIL 2: <reason of the first failing attempt>".
             if (!ok)
                 out += "    # " + clean(verdictText(*r)) + ": " + clean(r->value("reason", "")).substr(0, 200) + "\n";
+            if (!ok && !r->value("repro", "").empty())
+                out += "    # repro: " + clean(r->value("repro", "")) + "\n";
             out += "    " + std::string(ok ? "ok " : "not ok ") + std::to_string(ci) + " " + clean((*r)["case"]);
             if (v == "SKIP")
                 out += " # SKIP " + clean(r->value("reason", ""));

@@ -222,7 +222,8 @@ void checkShape(const Json& doc, const std::string& file) {
                   // Newer runs: how the guest came up, when the case started, its
                   // place in the unsharded matrix, and the attempts of `--repeat`.
                   {"boot", K::String, false}, {"boot_seconds", K::Number, false}, {"started", K::String, false},
-                  {"order", K::Integer, false}, {"host", K::String, false}, {"repeat", K::Object, false}, {"attempts", K::Array, false}});
+                  {"order", K::Integer, false}, {"host", K::String, false}, {"repeat", K::Object, false}, {"attempts", K::Array, false},
+                  {"repro", K::String, false}});
         checkRepeat(c, r, where);
         c.items(r, "seeds", where, [&](const Json& s, const std::string& at) {
             if (!s.is_string())

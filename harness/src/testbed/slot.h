@@ -16,6 +16,7 @@ struct GuestConfig {
     const image::ModuleSet* modules = nullptr;
     std::string cmdline;
     int cpus = 0, memoryMiB = 0;  // 0: the testbed's Options
+    InitrdLayers layers;          // userland and extra archives
     std::string key() const;
 };
 
@@ -41,6 +42,9 @@ public:
     // next acquire() to revert (unless coldBoot); one that stopped is dropped.
     void release();
     const Pristine& last() const { return last_; }
+    // The guest the slot holds: the last acquire()'s (after release(), one kept
+    // to revert, or nullptr).
+    Guest* current() { return guest_.get(); }
     Testbed& testbed() { return bed_; }
 
 private:

@@ -1,5 +1,6 @@
 #include "testbed/testbed.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -111,8 +112,36 @@ image::KernelImage Testbed::kernel(const std::string& nameOrPath, const std::str
     return image::resolveKernel(nameOrPath, arch, toolchainOf(vm::archProfile(arch)), cache_);
 }
 
-image::ModuleSet Testbed::modules(const image::KernelImage& kernel) {
-    return image::buildModules(kernel, toolchainOf(vm::archProfile(kernel.arch)), cache_);
+image::ModuleSet Testbed::modules(const image::KernelImage& kernel, const std::vector<image::UserModule>& user) {
+    image::Toolchain tc = toolchainOf(vm::archProfile(kernel.arch));
+    image::ModuleSet set = image::buildModules(kernel, tc, cache_);
+    if (user.empty())
+        return set;
+    // What a module built for this kernel carries: ours just were.
+    std::string vermagic = image::readModuleInfo(set.modules.front()).vermagic;
+    // In the guest as /lib/klp/NAME.ko, what a case says. A .ko given as a file
+    // is staged (copied) so: a rebuild on the host mid-run changes nothing; one
+    // built here stays where the cache has it when its file name is NAME.ko.
+    static std::atomic<int> stagings{0};
+    fs::path stage = dir_ / ("user-modules-" + std::to_string(stagings++));
+    fs::create_directories(stage);
+    for (const auto& u : user) {
+        std::vector<fs::path> kos = {u.path};
+        if (u.source)
+            kos = image::buildModuleTree(u.path, "user-" + fs::absolute(u.path).lexically_normal().filename().string(),
+                                         kernel, tc, cache_).modules;
+        for (const auto& ko : kos) {
+            image::ModuleInfo info = image::readModuleInfo(ko);
+            image::checkModuleFits(info, kernel.arch, kernel.name, vermagic);
+            if (u.source && ko.filename() == info.name + ".ko") {
+                set.modules.push_back(ko);
+                continue;
+            }
+            fs::copy_file(ko, stage / (info.name + ".ko"), fs::copy_options::overwrite_existing);
+            set.modules.push_back(stage / (info.name + ".ko"));
+        }
+    }
+    return set;
 }
 
 fs::path Testbed::userland(const std::string& archName) {
@@ -120,10 +149,27 @@ fs::path Testbed::userland(const std::string& archName) {
     return image::baseUserland(arch.debArch, arch.crossCompile + "gcc", cache_);
 }
 
+const std::vector<std::string>& userlandKinds() {
+    static const std::vector<std::string> kinds = {"base", "full"};
+    return kinds;
+}
+
+std::vector<fs::path> Testbed::userlandLayers(const std::string& archName, const std::string& kind) {
+    const auto& kinds = userlandKinds();
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+        throw UsageError("unknown userland '" + kind + "' (base, full)");
+    std::vector<fs::path> layers = {userland(archName)};
+    if (kind == "full")
+        layers.push_back(image::fullUserlandLayer(vm::archProfile(archName).debArch, cache_));
+    return layers;
+}
+
 std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std::string& extraCmdline,
-                                     const image::ModuleSet* modules, int cpus, int memoryMiB, bool revertible) {
+                                     const image::ModuleSet* modules, int cpus, int memoryMiB, bool revertible,
+                                     const InitrdLayers& layers) {
     const vm::ArchProfile& arch = vm::archProfile(kernel.arch);
-    fs::path userland = this->userland(kernel.arch);
+    std::vector<fs::path> initrdLayers = userlandLayers(kernel.arch, layers.userland);
+    initrdLayers.insert(initrdLayers.end(), layers.archives.begin(), layers.archives.end());
 
     static std::atomic<int> guests{0};  // domain names are per process (one libvirt root)
     std::string name = "klp" + std::to_string(guests++);
@@ -139,7 +185,7 @@ std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std
         for (const auto& ko : modules->modules)
             overlay.addFile("lib/klp/" + ko.filename().string(), readFile(ko));
     }
-    image::assembleInitrd(dir / "initrd.img", userland, kernel, overlay.finish());
+    image::assembleInitrd(dir / "initrd.img", initrdLayers, kernel, overlay.finish());
 
     vm::MachineSpec spec;
     spec.name = name + "-" + runDir_->path().filename().string();

@@ -8,17 +8,31 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "guest/ssh_key.h"
 #include "guest/ssh_session.h"
 #include "image/cache.h"
 #include "image/kernels.h"
 #include "image/modules.h"
+#include "image/user_modules.h"
 #include "util/cleanup.h"
 #include "util/run_dir.h"
 #include "vm/vm.h"
 
 namespace klp::testbed {
+
+// What a guest's initramfs holds besides the kernel's modules and the per-boot
+// overlay: the userland ("base": busybox, dropbear, our tools; "full": that plus
+// bash, kmod, procps, coreutils, ... for the kernel's own selftests) and any
+// further cpio archives laid over it, in order (e.g. a selftests payload).
+struct InitrdLayers {
+    std::string userland = "base";
+    std::vector<std::filesystem::path> archives;
+};
+
+// The userland kinds --userland takes.
+const std::vector<std::string>& userlandKinds();
 
 struct Options {
     std::filesystem::path cacheDir;  // empty: defaultCacheDir()
@@ -78,18 +92,23 @@ public:
     // Fetches or finds the kernel (cached).
     image::KernelImage kernel(const std::string& nameOrPath, const std::string& arch);
 
-    // Builds (or finds cached) our guest modules for `kernel`.
-    image::ModuleSet modules(const image::KernelImage& kernel);
+    // Builds (or finds cached) our guest modules for `kernel`, and the user's
+    // (`--module`): source dirs built, each checked against the kernel (arch,
+    // vermagic; UsageError before any boot), staged as NAME.ko.
+    image::ModuleSet modules(const image::KernelImage& kernel, const std::vector<image::UserModule>& user = {});
 
     // Builds (or finds cached) the base guest initramfs for `arch`.
     std::filesystem::path userland(const std::string& arch);
+    // The archives of userland `kind` for `arch`, base first (built or cached).
+    // Throws UsageError for an unknown kind.
+    std::vector<std::filesystem::path> userlandLayers(const std::string& arch, const std::string& kind);
 
     // Boots `kernel` and returns once SSH answers (or throws, guest destroyed).
     // `modules`' .ko files are in the guest under /lib/klp/. cpus/memory 0: the
     // Options' values. `revertible`: the guest supports snapshot()/revert().
     std::unique_ptr<Guest> boot(const image::KernelImage& kernel, const std::string& extraCmdline = {},
                                 const image::ModuleSet* modules = nullptr, int cpus = 0, int memoryMiB = 0,
-                                bool revertible = false);
+                                bool revertible = false, const InitrdLayers& layers = {});
 
 private:
     vm::Backend& backend();  // opened on first use: bad input fails before libvirt starts

@@ -1,20 +1,44 @@
 #include "util/paths.h"
 
 #include <cstdlib>
+#include <system_error>
 
 namespace klp {
+namespace fs = std::filesystem;
 
-std::filesystem::path projectDir() {
-    const char* env = getenv("KLP_HARNESS_HOME");
-    return env && *env ? std::filesystem::path(env) : std::filesystem::path(KLP_SOURCE_DIR);
+namespace {
+
+// An installed tree: <prefix>/bin/klp-harness beside <prefix>/share/klp-harness.
+// Found from the executable itself, so an install under any prefix (or a .deb
+// unpacked anywhere) works without configuration.
+fs::path installedDataDir() {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (ec)
+        return {};
+    fs::path data = exe.parent_path().parent_path() / "share" / "klp-harness";
+    if (fs::is_directory(data / "guest", ec) && fs::is_directory(data / "images", ec))
+        return data;
+    return {};
 }
 
-std::filesystem::path defaultCacheDir() {
+}  // namespace
+
+fs::path projectDir() {
+    const char* env = getenv("KLP_HARNESS_HOME");
+    if (env && *env)
+        return env;
+    // Computed once: the executable does not move while we run.
+    static const fs::path installed = installedDataDir();
+    return installed.empty() ? fs::path(KLP_SOURCE_DIR) : installed;
+}
+
+fs::path defaultCacheDir() {
     const char* xdg = getenv("XDG_CACHE_HOME");
     if (xdg && *xdg)
-        return std::filesystem::path(xdg) / "klp-harness";
+        return fs::path(xdg) / "klp-harness";
     const char* home = getenv("HOME");
-    return std::filesystem::path(home && *home ? home : "/tmp") / ".cache" / "klp-harness";
+    return fs::path(home && *home ? home : "/tmp") / ".cache" / "klp-harness";
 }
 
 }  // namespace klp

@@ -4,8 +4,9 @@
 
 namespace klp {
 
-// The project tree (images/, guest/): $KLP_HARNESS_HOME, else the source dir
-// this binary was built from.
+// The data tree (images/, guest/, cases/): $KLP_HARNESS_HOME, else
+// <exe>/../share/klp-harness when it holds guest/ and images/ (an installed
+// binary), else the source dir this binary was built from (the build tree).
 std::filesystem::path projectDir();
 
 // $XDG_CACHE_HOME/klp-harness, else ~/.cache/klp-harness.

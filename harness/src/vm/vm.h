@@ -49,6 +49,10 @@ public:
     // (a fraction of a second: no new QEMU, no boot). Same precondition as
     // snapshot(). Throws HarnessError; the guest is then unusable: destroy it.
     virtual void revert() = 0;
+    // Opens QEMU's gdb stub listening on the unix socket `socket` (on this host:
+    // local guests only). The guest runs on until a debugger stops it. Throws
+    // HarnessError.
+    virtual void openGdbStub(const std::filesystem::path& socket) = 0;
 };
 
 // Starts guests. One backend per run; it owns the runtime state of its guests.

@@ -97,6 +97,37 @@ TEST(CaseFile, StepArchesAreAListOrOne) {
     EXPECT_EQ(cases::stepArches(c.steps[1]), (std::vector<std::string>{"x86_64", "ppc64le"}));
 }
 
+TEST(CaseFile, MachineSetsCpusAndMemoryOrLeavesTheRuns) {
+    CaseDir d;
+    auto both = cases::parseCase(d.write("c.yaml", "title: t\nmachine: {cpus: 2, memory: 256}\nsteps:\n  - hold:\n"), "c");
+    EXPECT_EQ(both.cpus, 2);
+    EXPECT_EQ(both.memory, 256);
+    auto one = cases::parseCase(d.write("c.yaml", "title: t\nmachine:\n  cpus: 64\nsteps:\n  - hold:\n"), "c");
+    EXPECT_EQ(one.cpus, 64);
+    EXPECT_EQ(one.memory, 0);  // the run's --memory
+    auto none = cases::parseCase(d.write("c.yaml", "title: t\nsteps:\n  - hold:\n"), "c");
+    EXPECT_EQ(none.cpus, 0);
+    EXPECT_EQ(none.memory, 0);
+}
+
+TEST(CaseFile, MachineErrorsNameFileAndLine) {
+    CaseDir d;
+    std::string file = (d.dir / "c.yaml").string();
+    const std::string steps = "steps:\n  - hold:\n";
+    EXPECT_EQ(d.error("title: t\nmachine:\n  cpus: 0\n" + steps), file + ":3: 'cpus' must be 1..64 (got 0)");
+    EXPECT_EQ(d.error("title: t\nmachine:\n  cpus: 65\n" + steps), file + ":3: 'cpus' must be 1..64 (got 65)");
+    EXPECT_EQ(d.error("title: t\nmachine:\n  memory: 127\n" + steps), file + ":3: 'memory' must be 128..65536 (got 127)");
+    EXPECT_EQ(d.error("title: t\nmachine:\n  memory: 65537\n" + steps),
+              file + ":3: 'memory' must be 128..65536 (got 65537)");
+    EXPECT_EQ(d.error("title: t\nmachine:\n  cpus: two\n" + steps), file + ":3: 'cpus' must be a whole number");
+    EXPECT_EQ(d.error("title: t\nmachine:\n  cpus: 1.5\n" + steps), file + ":3: 'cpus' must be a whole number");
+    EXPECT_EQ(d.error("title: t\nmachine:\n  memory: [256]\n" + steps), file + ":3: 'memory' must be a whole number");
+    EXPECT_EQ(d.error("title: t\nmachine:\n  cpus: 2\n  disk: 1\n" + steps),
+              file + ":4: unknown machine key 'disk' (cpus, memory)");
+    EXPECT_EQ(d.error("title: t\nmachine: 2\n" + steps), file + ":2: 'machine' takes cpus: and/or memory: (MiB)");
+    EXPECT_EQ(d.error("title: t\nmachine:\n" + steps), file + ":2: 'machine' takes cpus: and/or memory: (MiB)");
+}
+
 TEST(CaseFile, LoadsFoldersSortedAndNamedFromTheCasesRoot) {
     CaseDir d;
     fs::create_directories(d.dir / "cases" / "b");

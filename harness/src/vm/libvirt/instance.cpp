@@ -73,15 +73,30 @@ void LibvirtInstance::destroy() {
 // an internal snapshot kept inside the running QEMU; its own snapshot calls
 // restart QEMU, several times slower). HMP reports failure as reply text.
 void LibvirtInstance::hmp(const std::string& cmd) {
-    std::lock_guard lock(mutex_);
-    if (destroyed_)
-        throw HarnessError("guest " + spec_.name + " is gone, cannot " + cmd);
     if (!spec_.revertible)
         throw HarnessError("guest " + spec_.name + " was not started revertible");
     // Bridged channels: our client closed, but its stream to QEMU's socket may
     // still be open for a moment; one left connected across loadvm hangs the next.
     if (bridge_ && !bridge_->waitIdle(kBridgeIdle))
         throw HarnessError("guest " + spec_.name + ": a channel client is still connected, cannot " + cmd);
+    std::string out = hmpReply(cmd);
+    if (!out.empty())  // e.g. "Error: Snapshot 'x' does not exist"; the guest may be left paused
+        throw HarnessError("QEMU " + cmd + " on " + spec_.name + ": " + out);
+}
+
+void LibvirtInstance::openGdbStub(const std::filesystem::path& socket) {
+    if (qemuPid_ <= 0)
+        throw HarnessError("guest " + spec_.name + " runs on another host: its gdb stub would listen there");
+    std::string cmd = "gdbserver unix:" + socket.string() + ",server=on,wait=off";
+    std::string out = hmpReply(cmd);
+    if (out.find("Waiting for gdb") == std::string::npos)  // QEMU's word for "listening"
+        throw HarnessError("QEMU " + cmd + " on " + spec_.name + ": " + (out.empty() ? "no reply" : out));
+}
+
+std::string LibvirtInstance::hmpReply(const std::string& cmd) {
+    std::lock_guard lock(mutex_);
+    if (destroyed_)
+        throw HarnessError("guest " + spec_.name + " is gone, cannot " + cmd);
     char* reply = nullptr;
     int rc = virDomainQemuMonitorCommand(dom_, cmd.c_str(), &reply, VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP);
     std::string out = reply ? reply : "";
@@ -90,8 +105,7 @@ void LibvirtInstance::hmp(const std::string& cmd) {
         throw HarnessError("libvirt: " + cmd + " on " + spec_.name + ": " + lastError());
     while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' '))
         out.pop_back();
-    if (!out.empty())  // e.g. "Error: Snapshot 'x' does not exist"; the guest may be left paused
-        throw HarnessError("QEMU " + cmd + " on " + spec_.name + ": " + out);
+    return out;
 }
 
 }  // namespace klp::vm::libvirt

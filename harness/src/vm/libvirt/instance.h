@@ -32,9 +32,11 @@ public:
     void destroy() override;
     void snapshot() override { hmp("savevm klp-pristine"); }
     void revert() override { hmp("loadvm klp-pristine"); }
+    void openGdbStub(const std::filesystem::path& socket) override;
 
 private:
-    void hmp(const std::string& cmd);
+    void hmp(const std::string& cmd);            // for snapshot/revert: any reply is an error
+    std::string hmpReply(const std::string& cmd);  // the reply text, for the caller to judge
 
     MachineSpec spec_;
     std::mutex mutex_;

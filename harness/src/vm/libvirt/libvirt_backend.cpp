@@ -45,18 +45,21 @@ void startEventLoop(const fs::path& stateDir) {
 
 // As root the embedded driver defaults to cgroups, namespaces, a security driver,
 // chown-ing (and xattr-remembering) every file it hands QEMU, and virtlogd; none of
-// which a throwaway TCG guest running as root needs.
+// which a throwaway TCG guest running as root needs. Any other user runs QEMU as
+// itself already; naming root there would make libvirt chown its state dirs to
+// root, which it may not ("Failed to create dbus state dir").
 void writeEmbedConfig(const fs::path& root) {
     fs::create_directories(root / "etc");
     writeFile(root / "etc" / "qemu.conf",
-              "stdio_handler = \"file\"\n"
-              "cgroup_controllers = [ ]\n"
-              "namespaces = [ ]\n"
-              "security_driver = \"none\"\n"
-              "user = \"root\"\n"
-              "group = \"root\"\n"
-              "dynamic_ownership = 0\n"
-              "remember_owner = 0\n");
+              std::string("stdio_handler = \"file\"\n"
+                          "cgroup_controllers = [ ]\n"
+                          "namespaces = [ ]\n"
+                          "security_driver = \"none\"\n") +
+                  (geteuid() == 0 ? "user = \"root\"\n"
+                                    "group = \"root\"\n"
+                                  : "") +
+                  "dynamic_ownership = 0\n"
+                  "remember_owner = 0\n");
 }
 
 // The single-threaded TCG wrapper (common.h) for a local QEMU.
