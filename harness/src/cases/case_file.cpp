@@ -353,6 +353,8 @@ std::vector<CaseFile> parseFiles(const Parser& p, const YAML::Node& v) {
         f.host = fs::path(host).is_absolute() ? fs::path(host) : p.file.parent_path() / host;
         if (f.guest.empty() || f.guest[0] != '/')
             p.fail(kv.second, "files: the guest path '" + f.guest + "' must be absolute");
+        if (f.guest.find_first_of("'\n") != std::string::npos)  // the runner quotes it for mkdir -p
+            p.fail(kv.second, "files: the guest path may not hold a quote or a newline");
         std::error_code ec;
         if (!fs::is_regular_file(f.host, ec))
             p.fail(kv.first, "files: no such host file '" + host + "' (" + f.host.string() + ")");

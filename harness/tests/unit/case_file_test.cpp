@@ -128,6 +128,65 @@ TEST(CaseFile, MachineErrorsNameFileAndLine) {
     EXPECT_EQ(d.error("title: t\nmachine:\n" + steps), file + ":2: 'machine' takes cpus: and/or memory: (MiB)");
 }
 
+TEST(CaseFile, VarsExpandEverywhereAndRunVarsWin) {
+    CaseDir d;
+    d.write("blob.txt", "x");
+    auto file = d.write("c.yaml",
+                        "title: patch ${PATCH}\n"
+                        "vars:\n  PATCH: klp_basic\n  WHERE: /tmp/w\n"
+                        "files:\n  blob.txt: ${WHERE}/blob.txt\n"
+                        "steps:\n"
+                        "  - load: ${PATCH}\n"
+                        "    log:\n      - \"'${PATCH}': patching complete\"\n"
+                        "  - run: echo $${HOME} ${WHERE}\n"
+                        "    expect: ${WHERE}\n");
+    auto c = cases::parseCase(file, "c", nullptr);
+    EXPECT_EQ(c.title, "patch klp_basic");
+    EXPECT_EQ(c.steps[0].arg, "klp_basic");
+    EXPECT_EQ(c.steps[0].log[0].text, "'klp_basic': patching complete");
+    EXPECT_EQ(c.steps[1].arg, "echo ${HOME} /tmp/w");  // $${ is the shell's own ${
+    EXPECT_EQ(c.steps[1].opt("expect"), "/tmp/w");
+    ASSERT_EQ(c.files.size(), 1u);
+    EXPECT_EQ(c.files[0].host, d.dir / "blob.txt");
+    EXPECT_EQ(c.files[0].guest, "/tmp/w/blob.txt");
+    EXPECT_EQ(c.files[0].line, 6);
+
+    cases::CaseNames names = cases::ourCaseNames();
+    names.vars["PATCH"] = "klp_stack_a";  // run --var PATCH=klp_stack_a
+    auto over = cases::parseCase(file, "c", &names);
+    EXPECT_EQ(over.steps[0].arg, "klp_stack_a");
+    EXPECT_EQ(over.vars.at("PATCH"), "klp_stack_a");
+    EXPECT_EQ(over.vars.at("WHERE"), "/tmp/w");
+}
+
+TEST(CaseFile, VarsAndFilesErrorsNameFileAndLine) {
+    CaseDir d;
+    std::string file = (d.dir / "c.yaml").string();
+    EXPECT_EQ(d.error("title: t\nsteps:\n  - run: echo ${NOPE}\n"),
+              file + ":3: unknown variable ${NOPE} (the case declares no vars:; $${ for a literal ${)");
+    EXPECT_EQ(d.error("title: t\nvars:\n  A: 1\nsteps:\n  - run: echo ${B}\n"),
+              file + ":5: unknown variable ${B} (vars: A; $${ for a literal ${)");
+    EXPECT_EQ(d.error("title: t\nsteps:\n  - run: echo ${1x}\n"),
+              file + ":3: bad variable reference '${1x}' (use ${NAME}; $${ for a literal ${)");
+    EXPECT_EQ(d.error("title: t\nvars:\n  PATCH: ~\nsteps:\n  - load: ${PATCH}\n"),
+              file + ":3: variable PATCH has no value: give run --var PATCH=VALUE");
+    EXPECT_EQ(d.error("title: t\nvars:\n  bad-name: 1\nsteps:\n  - hold:\n"),
+              file + ":3: variable name 'bad-name' is not a NAME (letters, digits, _)");
+    EXPECT_EQ(d.error("title: t\nvars: [A]\nsteps:\n  - hold:\n"),
+              file + ":2: 'vars' maps NAME: default value (~ for none: then run --var NAME=VALUE gives it)");
+    EXPECT_EQ(d.error("title: t\nfiles:\n  missing.bin: /tmp/m\nsteps:\n  - hold:\n"),
+              file + ":3: files: no such host file 'missing.bin' (" + (d.dir / "missing.bin").string() + ")");
+    d.write("here.bin", "x");
+    EXPECT_EQ(d.error("title: t\nfiles:\n  here.bin: tmp/m\nsteps:\n  - hold:\n"),
+              file + ":3: files: the guest path 'tmp/m' must be absolute");
+    // A var with no value is listed (klp-harness list) as <NAME>.
+    cases::CaseNames listing = cases::ourCaseNames();
+    listing.unsetVarsOk = true;
+    auto c = cases::parseCase(d.write("l.yaml", "title: t\nvars:\n  PATCH: ~\nsteps:\n  - load: ${PATCH}\n"), "l",
+                              &listing);
+    EXPECT_EQ(c.steps[0].arg, "<PATCH>");
+}
+
 TEST(CaseFile, LoadsFoldersSortedAndNamedFromTheCasesRoot) {
     CaseDir d;
     fs::create_directories(d.dir / "cases" / "b");
