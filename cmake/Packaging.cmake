@@ -45,9 +45,10 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "qemu-system-x86, qemu-utils, libvirt-daemon-driver-qemu, libvirt-daemon-system, apt, kmod, cpio, xz-utils, binutils, dropbear-bin, gcc, libc6-dev, make, libelf1")
 # Recommends: ppc64le guests (QEMU, the cross compiler for our tools and modules),
 # building our own kernels (images/own-kernel.sh: bc, bison, flex and the headers its
-# host tools compile against), and the ssh client `boot` prints a command line for.
+# host tools compile against), the ssh client `boot` prints a command line for, and
+# the debuggers `repro --gdb` prints one for (gdb-multiarch for ppc64le guests).
 # ppc64le guests also need `dpkg --add-architecture ppc64el && apt-get update`
 # (their userland comes from ppc64el packages): no package can do that.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
-    "qemu-system-ppc, gcc-powerpc64le-linux-gnu, libc6-dev-ppc64el-cross, bc, bison, flex, libelf-dev, libssl-dev, openssh-client")
+    "qemu-system-ppc, gcc-powerpc64le-linux-gnu, libc6-dev-ppc64el-cross, bc, bison, flex, libelf-dev, libssl-dev, openssh-client, gdb, gdb-multiarch")
 include(CPack)

@@ -115,7 +115,7 @@ struct Parser {
 
     // A whole number in [lo, hi], as the matrix file's cpus/memory are.
     int number(const YAML::Node& n, const std::string& key, int lo, int hi) const {
-        const std::string s = n.IsScalar() ? n.Scalar() : "";
+        const std::string s = n.IsScalar() ? expand(n, n.Scalar()) : "";
         int v = 0;
         auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
         if (s.empty() || ec != std::errc() || end != s.data() + s.size())
@@ -341,7 +341,7 @@ std::map<std::string, std::string> parseVars(const Parser& p, const YAML::Node& 
 }
 
 // `files: {host path (relative to the case file): guest path}`.
-std::vector<CaseFile> parseFiles(const Parser& p, const YAML::Node& v) {
+std::vector<CaseFile> parseFiles(const Parser& p, const YAML::Node& v, bool listing) {
     if (!v.IsMap())
         p.fail(v, "'files' maps a host path (relative to the case file) to a guest path");
     std::vector<CaseFile> out;
@@ -356,7 +356,7 @@ std::vector<CaseFile> parseFiles(const Parser& p, const YAML::Node& v) {
         if (f.guest.find_first_of("'\n") != std::string::npos)  // the runner quotes it for mkdir -p
             p.fail(kv.second, "files: the guest path may not hold a quote or a newline");
         std::error_code ec;
-        if (!fs::is_regular_file(f.host, ec))
+        if (!listing && !fs::is_regular_file(f.host, ec))  // `list` may hold a var without value
             p.fail(kv.first, "files: no such host file '" + host + "' (" + f.host.string() + ")");
         out.push_back(std::move(f));
     }
@@ -382,7 +382,7 @@ Case parseCaseNodes(const std::string& text, const fs::path& file, const std::st
         if (key == "vars")
             continue;
         if (key == "files")
-            c.files = parseFiles(p, v);
+            c.files = parseFiles(p, v, names && names->unsetVarsOk);
         else if (key == "title")
             c.title = p.scalar(v, key);
         else if (key == "seeds" || key == "seed")

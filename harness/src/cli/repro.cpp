@@ -33,7 +33,7 @@ std::string shellQuote(const std::string& s) {
 
 std::string reproCommand(const std::string& caseFile, const std::string& arch, const std::string& kernel, int line,
                          const std::string& cmdline, const std::vector<std::string>& modules,
-                         const std::vector<std::string>& vars, const std::string& userland) {
+                         const std::vector<std::string>& vars, const std::string& userland, int cpus, int memory) {
     std::string cmd = "klp-harness repro " + shellQuote(caseFile) + " --arch " + arch + " --kernel " + shellQuote(kernel);
     if (line > 0)
         cmd += " --until " + std::to_string(line);
@@ -45,6 +45,10 @@ std::string reproCommand(const std::string& caseFile, const std::string& arch, c
         cmd += " --var " + shellQuote(v);
     if (!userland.empty() && userland != "base")
         cmd += " --userland " + userland;
+    if (cpus != 1)
+        cmd += " --cpus " + std::to_string(cpus);
+    if (memory != 512)
+        cmd += " --memory " + std::to_string(memory);
     return cmd;
 }
 
@@ -176,6 +180,11 @@ int repro(const ReproArgs& a) {
     testbed::Slot slot(bed, /*coldBoot=*/true);
     cases::CaseResult r = cases::runCase(c, slot, cfg, out / c.name, {until, true});
     testbed::Guest* guest = slot.current();
+    if (r.verdict == cases::Verdict::Skip) {
+        std::fprintf(stderr, "klp-harness: %s SKIPs on %s/%s: %s\n", c.name.c_str(), a.arch.c_str(), a.kernel.c_str(),
+                     r.reason.c_str());
+        return 0;
+    }
 
     if (r.stoppedBefore) {
         const auto& s = *std::find_if(c.steps.begin(), c.steps.end(),

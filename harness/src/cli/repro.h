@@ -27,7 +27,8 @@ int repro(const ReproArgs& a);
 // target, the failing step's line (0: none) and what the run gave the guest.
 std::string reproCommand(const std::string& caseFile, const std::string& arch, const std::string& kernel,
                          int line, const std::string& cmdline, const std::vector<std::string>& modules,
-                         const std::vector<std::string>& vars, const std::string& userland);
+                         const std::vector<std::string>& vars, const std::string& userland, int cpus = 1,
+                         int memory = 512);
 
 // Quotes `s` for a POSIX shell when it needs it.
 std::string shellQuote(const std::string& s);

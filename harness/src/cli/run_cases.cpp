@@ -351,7 +351,8 @@ int runCases(const RunArgs& a) {
                     break;
                 }
             j["repro"] = reproCommand(u.c->file.string(), t.arch, t.kernel, line, configs[u.config].cmdline,
-                                      a.modules, a.vars, configs[u.config].userland);
+                                      a.modules, a.vars, configs[u.config].userland, configs[u.config].cpus,
+                                      configs[u.config].memory);
         }
         results.add(j);
         std::string verdict = j["verdict"];

@@ -46,11 +46,12 @@ KernelSymbols kernelSymbols(const KernelImage& kernel, Cache& cache) {
     fs::path entry = cache.get("symbols", kernel.release, version, [&](const fs::path& dir) {
         progress("fetching " + pkg + " " + version + " for the kernel's symbols (~300 MB, once)");
         requireTool("apt-get", "apt");
+        // The dir and package as arguments, never inside the script's text.
         auto r = runMerged({"sh", "-c",
-                            "cd '" + dir.string() + "' && apt-get -o APT::Sandbox::User=root download -q '" + pkg +
-                                "' && dpkg-deb --fsys-tarfile ./*.deb | tar -x --wildcards "
-                                "'./usr/lib/debug/boot/vmlinux-*' && mv usr/lib/debug/boot/vmlinux-* vmlinux && "
-                                "rm -rf usr ./*.deb"});
+                            "cd \"$1\" && apt-get -o APT::Sandbox::User=root download -q \"$2\" && "
+                            "dpkg-deb --fsys-tarfile ./*.deb | tar -x --wildcards './usr/lib/debug/boot/vmlinux-*' && "
+                            "mv usr/lib/debug/boot/vmlinux-* vmlinux && rm -rf usr ./*.deb",
+                            "sh", dir.string(), pkg});
         if (r.exitCode != 0)
             throw HarnessError("fetching " + pkg + " failed: " + r.output.substr(0, 400));
     });

@@ -42,7 +42,8 @@ ModuleInfo parseModuleInfo(const std::string& b, const fs::path& file) {
         size_t h = shoff + i * shentsize;
         off = le(b, h + 0x18, 8);
         size = le(b, h + 0x20, 8);
-        if (le(b, h + 4, 4) != 8 /* SHT_NOBITS */ && (off > b.size() || size > b.size() - off))
+        // Only .shstrtab and .modinfo are read: both must hold their bytes here.
+        if (le(b, h + 4, 4) == 8 /* SHT_NOBITS */ || off > b.size() || size > b.size() - off)
             throw bad("ELF section " + std::to_string(i) + " lies outside the file");
     };
     uint64_t strOff, strSize;
@@ -76,6 +77,10 @@ ModuleInfo parseModuleInfo(const std::string& b, const fs::path& file) {
     info.livepatch = info.fields.count("livepatch") && info.fields["livepatch"] == "Y";
     if (info.fields.count("name") && !info.fields["name"].empty()) {
         info.name = info.fields["name"];
+        // It names a file in /lib/klp/ and a sysfs dir: a kernel module name, nothing else.
+        if (info.name.size() > 55 || info.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+                                          std::string::npos)
+            throw bad("modinfo name '" + info.name.substr(0, 60) + "' is no kernel module name");
     } else {
         info.name = file.filename().string();
         if (auto dot = info.name.find('.'); dot != std::string::npos)

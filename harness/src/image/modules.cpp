@@ -132,8 +132,11 @@ ModuleSet buildModuleTree(const fs::path& src, const std::string& what, const Ke
                                "):" + summariseBuildErrors(r.output));
         fs::create_directories(dir / "ko");
         for (const auto& e : fs::recursive_directory_iterator(dir / "build"))
-            if (e.path().extension() == ".ko")
+            if (e.path().extension() == ".ko") {
+                if (fs::exists(dir / "ko" / e.path().filename()))  // two subdirs, one module name
+                    throw UsageError(src.string() + ": two modules named " + e.path().filename().string());
                 fs::copy_file(e.path(), dir / "ko" / e.path().filename());
+            }
         // Modules that declare livepatch symbols (guest/modules/klp_elf.h) get their
         // .klp.rela sections now; the others are left as kbuild made them.
         std::string converted;

@@ -32,7 +32,9 @@ std::vector<std::string> objmNames(const fs::path& kbuildFile) {
             if (!literal)
                 throw UsageError(kbuildFile.string() + ":" + std::to_string(lineNo) + ": obj-m entry '" + w +
                                  "' is not a plain NAME.o (the harness reads module names from it)");
-            names.push_back(w.substr(0, w.size() - 2));
+            std::string name = w.substr(0, w.size() - 2);
+            std::replace(name.begin(), name.end(), '-', '_');  // kbuild's KBUILD_MODNAME
+            names.push_back(name);
         }
     }
     return names;

@@ -128,7 +128,7 @@ image::ModuleSet Testbed::modules(const image::KernelImage& kernel, const std::v
     for (const auto& u : user) {
         std::vector<fs::path> kos = {u.path};
         if (u.source)
-            kos = image::buildModuleTree(u.path, "user-" + fs::absolute(u.path).lexically_normal().filename().string(),
+            kos = image::buildModuleTree(u.path, "user-" + fs::canonical(u.path).filename().string(),
                                          kernel, tc, cache_).modules;
         for (const auto& ko : kos) {
             image::ModuleInfo info = image::readModuleInfo(ko);

@@ -81,6 +81,15 @@ TEST(ModuleInfo, RefusesWhatIsNoModuleInOneLine) {
     EXPECT_EQ(msg(exec), "m.ko: not a kernel module (an ELF executable or shared object, not a relocatable .ko)");
     std::string trunc = fakeModule(kInfo, 62);
     EXPECT_EQ(msg(trunc.substr(0, trunc.size() - 10)), "m.ko: truncated or corrupt ELF section table");
+    // A section without bytes in the file (SHT_NOBITS) far beyond its end.
+    for (int section : {1, 2}) {
+        std::string nobits = fakeModule(kInfo, 62);
+        size_t h = nobits.size() - 3 * 64 + section * 64;
+        nobits[h + 4] = 8;                   // SHT_NOBITS
+        nobits[h + 0x18 + 4] = '\x40';       // offset 1 TiB
+        EXPECT_EQ(msg(nobits), "m.ko: ELF section " + std::to_string(section) + " lies outside the file");
+    }
+    EXPECT_EQ(msg(fakeModule(std::string("name=../../x\0", 13), 62)), "m.ko: modinfo name '../../x' is no kernel module name");
     // Every prefix of a module is refused or read, never a crash.
     for (size_t n = 0; n < trunc.size(); n += 7)
         (void)msg(trunc.substr(0, n));
@@ -108,12 +117,13 @@ TEST(ModuleInfo, ChecksArchAndVermagicAgainstTheKernel) {
 
 TEST(UserModules, NamesFromKbuildAndCollisionsRefused) {
     test::TempDir d;
-    writeFile(d.path / "Kbuild", "# mine\nobj-m += a.o b.o  # two\nobj-m := c.o\n");
-    EXPECT_EQ(image::objmNames(d.path / "Kbuild"), (std::vector<std::string>{"a", "b", "c"}));
+    writeFile(d.path / "Kbuild", "# mine\nobj-m += a.o b-x.o  # two\nobj-m := c.o\n");
+    // kbuild names module b-x.o "b_x" (modinfo, sysfs): so does the harness.
+    EXPECT_EQ(image::objmNames(d.path / "Kbuild"), (std::vector<std::string>{"a", "b_x", "c"}));
     auto mods = image::inspectUserModules({d.path.string()}, {"klp_basic"});
     ASSERT_EQ(mods.size(), 1u);
     EXPECT_TRUE(mods[0].source);
-    EXPECT_THROW(image::inspectUserModules({d.path.string()}, {"b"}), UsageError);
+    EXPECT_THROW(image::inspectUserModules({d.path.string()}, {"b_x"}), UsageError);
     writeFile(d.path / "Kbuild", "obj-m += $(NAME).o\n");
     try {
         image::objmNames(d.path / "Kbuild");
