@@ -4,9 +4,10 @@
 # (`--module FILE`); then what must be refused before any guest boots: a module
 # built for another kernel (OTHER_KERNEL, same arch) and a plain module where
 # a livepatch belongs.
-#   cli_user_modules_test.sh KLP_HARNESS_BIN ARCH KERNEL OTHER_KERNEL MODULE_DIR CASES_DIR
+# A case with files: and vars: passes with its PATCH given by --var.
+#   cli_user_modules_test.sh KLP_HARNESS_BIN ARCH KERNEL OTHER_KERNEL MODULE_DIR CASES_DIR PARAMS_CASE_DIR
 set -uo pipefail
-bin=$1 arch=$2 kernel=$3 other=$4 src=$5 cases=$6
+bin=$1 arch=$2 kernel=$3 other=$4 src=$5 cases=$6 params=$7
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export KLP_HARNESS_RUNDIR=$tmp/runs
@@ -31,7 +32,14 @@ grep -q "klp_user_demo: patched" "$tmp"/ko/generic/lifecycle/*/kernel.log 2>/dev
     grep -q "livepatch: 'klp_user_demo': patching complete" "$tmp"/ko/generic/lifecycle/*/kernel.log ||
     fail "the kernel log does not show klp_user_demo patching"
 
-# 3. Refused before any boot: built for another kernel, and not a livepatch.
+# 3. A case with files: and vars: (harness/tests/cases/params), its PATCH given by --var.
+"$bin" run --jobs 1 --arch "$arch" --kernel "$kernel" --module "$src" --var PATCH=klp_user_demo --out "$tmp/params" \
+    --strict "$params" > "$tmp/params.out" 2>&1 || fail "the files:/vars: case exited $?"
+grep -q "^PASS  params/files-and-vars" "$tmp/params.out" || fail "files:/vars: case did not PASS"
+grep -q "pushed .*greeting.txt to /tmp/pushed/greeting.txt" "$tmp"/params/params/files-and-vars/*/steps.log ||
+    fail "steps.log does not record the pushed file"
+
+# 4. Refused before any boot: built for another kernel, and not a livepatch.
 "$bin" prepare --arch "$arch" --kernel "$other" --module "$src" > "$tmp/other.out" 2>&1 || fail "prepare $other exited $?"
 otherko=$(sed -n 's|^  module   \(.*/klp_user_demo\.ko\)$|\1|p' "$tmp/other.out")
 "$bin" run --arch "$arch" --kernel "$kernel" --module "$otherko" "${gen[@]}" > "$tmp/vermagic.out" 2>&1
@@ -48,4 +56,4 @@ grep -q "lifecycle.yaml:[0-9]*: 'disable' needs a livepatch, but module klp_user
 grep -q "booting" "$tmp/plain.out" && fail "a guest booted before the livepatch error"
 
 if left=$(pgrep -af "$tmp/runs"); then fail "a process of this run is still alive: $left"; fi
-echo "PASS: $arch $kernel: --module DIR and FILE through generic cases; vermagic and livepatch refusals"
+echo "PASS: $arch $kernel: --module DIR and FILE through generic cases; files:/vars:; vermagic and livepatch refusals"
