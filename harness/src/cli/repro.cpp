@@ -154,12 +154,7 @@ int repro(const ReproArgs& a) {
     progress("repro " + c.name + " on " + a.arch + "/" + a.kernel + ": " +
              (until ? "stops before line " + std::to_string(until) : "runs every step") + " (" + why + ")");
 
-    testbed::Options o;
-    o.cacheDir = a.cacheDir;
-    o.uri = a.uri;
-    o.cpus = a.cpus;
-    o.memoryMiB = a.memory;
-    testbed::Testbed bed(o);
+    testbed::Testbed bed({.cacheDir = a.cacheDir, .uri = a.uri, .cpus = a.cpus, .memoryMiB = a.memory});
     image::KernelImage kernel = bed.kernel(a.kernel, a.arch);
     image::ModuleSet modules = bed.modules(kernel, user);
     std::optional<image::KernelSymbols> symbols;

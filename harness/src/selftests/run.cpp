@@ -137,12 +137,7 @@ int runSelftests(const Args& a) {
     const vm::ArchProfile& arch = vm::archProfile(a.arch);  // bad arch: fail before any work
     if (!a.source.empty() && !fs::is_directory(a.source))
         throw UsageError("--source " + a.source + ": no such directory");
-    testbed::Options o;
-    o.cacheDir = a.cacheDir;
-    o.uri = a.uri;
-    o.cpus = a.cpus;
-    o.memoryMiB = a.memory;
-    testbed::Testbed bed(o);
+    testbed::Testbed bed({.cacheDir = a.cacheDir, .uri = a.uri, .cpus = a.cpus, .memoryMiB = a.memory});
     auto kernel = bed.kernel(a.kernel, a.arch);
     Source src = selftestSource(kernel, a.source, bed.cache());
     Payload payload = buildPayload(kernel, {arch.kbuildArch, arch.crossCompile, arch.bootImage}, src, bed.cache());
