@@ -6,14 +6,13 @@
 # packs the virtio modules the guest transport needs into OUTDIR/kmods.cpio.gz.
 # Writes OUTDIR/release (the kernel release) last: its presence marks a finished build.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 out=$1; shift
 image_pkg=$1; shift
-mkdir -p "$out/debs" "$out/root"
-# Downloads stay in a dir only we can write (no world-writable dir for another
-# user to plant a .deb in): apt's unprivileged _apt user is not used for them.
-chmod 0700 "$out/debs"
-( cd "$out/debs" && apt-get -o APT::Sandbox::User=root download -q "$image_pkg" "$@" ) >&2
-for deb in "$out"/debs/*.deb; do dpkg-deb -x "$deb" "$out/root"; done
+mkdir -p "$out/root"
+apt_download "$out/debs" "$image_pkg" "$@"
+extract_debs "$out/root" "$out"/debs/*.deb
 
 vmlinuz=$(ls "$out"/root/boot/vmlinuz-* | head -n1)
 release=${vmlinuz##*/vmlinuz-}
@@ -53,6 +52,6 @@ add_module() { # name -> its dependencies first, then itself, into load.order
     echo "${base%.ko*}.ko" >> "$stage/lib/modules/load.order"
 }
 for m in virtio_pci virtio_console; do add_module "$m"; done
-( cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -9 ) > "$out/kmods.cpio.gz"
+pack_cpio_gz "$stage" "$out/kmods.cpio.gz"
 rm -rf "$out/debs"
 echo "$release" > "$out/release"

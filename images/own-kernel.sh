@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
 # Recipe: our own livepatch-capable kernel, built from Debian's linux-source-X.Y.
-#   own-kernel.sh OUTDIR ARCH SOURCE_PKG [CROSS_COMPILE]
-#     ARCH: ppc64le | x86_64      SOURCE_PKG: linux-source-6.1, linux-source-6.12, ...
-# Config: the arch's base defconfig, then images/config/{livepatch,slim,ARCH}.config
+#   own-kernel.sh OUTDIR SOURCE_PKG        SOURCE_PKG: linux-source-6.1, linux-source-6.12, ...
+# The arch comes from the harness's arch table (harness/src/vm/arch.cpp) in the environment:
+#   KLP_ARCH           ppc64le | x86_64: names the fragment config/KLP_ARCH.config
+#   KLP_KARCH          kbuild's ARCH= (powerpc, x86)
+#   KLP_DEFCONFIG      the base config (ppc64le_guest_defconfig, x86_64_defconfig)
+#   KLP_BOOT_IMAGE     what QEMU boots, in the build tree (vmlinux, arch/x86/boot/bzImage)
+#   KLP_CROSS_COMPILE  kbuild's CROSS_COMPILE= (empty: native)
+# Config: KLP_DEFCONFIG, then images/config/{livepatch,slim,KLP_ARCH}.config
 # merged over it, every leftover =m turned off. Builds in a scratch dir next to
 # OUTDIR and keeps only what booting and out-of-tree module builds need:
-#   OUTDIR/boot/<image>   the kernel QEMU boots (ppc64le: vmlinux, x86_64: bzImage)
+#   OUTDIR/boot/<image>   the kernel QEMU boots (KLP_BOOT_IMAGE's file name)
 #   OUTDIR/build/         a kbuild tree for `make -C OUTDIR/build M=...`
 #   OUTDIR/kmods.cpio.gz  transport modules: empty, virtio is built in
 #   OUTDIR/build.log      the full build output
 # Writes OUTDIR/release (the kernel release) last: its presence marks a finished build.
 # Progress goes to stdout ("own-kernel: ..."), one line a minute while compiling.
 set -euo pipefail
-out=$1 arch=$2 srcpkg=$3 cross=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
-case $arch in
-    ppc64le) karch=powerpc base=ppc64le_guest_defconfig image=vmlinux boot_image=vmlinux ;;
-    x86_64)  karch=x86 base=x86_64_defconfig image=bzImage boot_image=arch/x86/boot/bzImage ;;
-    *) echo "own-kernel.sh: no recipe for arch '$arch' (ppc64le, x86_64)" >&2; exit 2 ;;
-esac
+. "$here/lib.sh"
+need_env KLP_ARCH KLP_KARCH KLP_DEFCONFIG KLP_BOOT_IMAGE KLP_CROSS_COMPILE
+out=$1 srcpkg=$2
+arch=$KLP_ARCH karch=$KLP_KARCH base=$KLP_DEFCONFIG boot_image=$KLP_BOOT_IMAGE cross=$KLP_CROSS_COMPILE
+image=${boot_image##*/}   # the make target: vmlinux, bzImage
+[ -f "$here/config/$arch.config" ] ||
+    { echo "own-kernel.sh: no config fragment for arch '$arch' (images/config/$arch.config)" >&2; exit 2; }
 say() { echo "own-kernel: $*"; }
 
 mkdir -p "$out"
@@ -29,14 +35,10 @@ log=$out/build.log
 : > "$log"
 
 say "downloading $srcpkg"
-mkdir -p "$scratch/deb"
-chmod 0700 "$scratch/deb" # only we may write where packages land (not apt's _apt user)
-( cd "$scratch/deb" && apt-get -o APT::Sandbox::User=root download -q "$srcpkg" ) >> "$log" 2>&1
-dpkg-deb -x "$scratch"/deb/*.deb "$scratch/deb/x"
-tarball=$(ls "$scratch"/deb/x/usr/src/linux-source-*.tar.*)
-say "unpacking ${tarball##*/}"
+linux_source_tarball "$scratch/deb" "$srcpkg" 2>> "$log"
+say "unpacking ${TARBALL##*/}"
 mkdir -p "$scratch/src"
-tar -xf "$tarball" -C "$scratch/src" --strip-components=1
+tar -xf "$TARBALL" -C "$scratch/src" --strip-components=1
 rm -rf "$scratch/deb"
 src=$scratch/src
 
@@ -103,7 +105,7 @@ cp "$src/$boot_image" "$out/boot/$image"
 stage=$scratch/kmods
 mkdir -p "$stage/lib/modules"
 : > "$stage/lib/modules/load.order"
-( cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -9 ) > "$out/kmods.cpio.gz"
+pack_cpio_gz "$stage" "$out/kmods.cpio.gz"
 mk -s kernelrelease > "$out/release.tmp"
 mv "$out/release.tmp" "$out/release"
 say "done: $(cat "$out/release"), $(du -sh "$out" | cut -f1) kept"

@@ -7,17 +7,16 @@
 # in newer kernels test_modules/), the kselftest helpers beside it, and
 # lib/livepatch (the test modules of older kernels, built with CONFIG_TEST_LIVEPATCH).
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 out=$1 pkg=$2
 mkdir -p "$out"
 work=$(mktemp -d "$out/.scratch.XXXXXX")   # inside: a failed entry goes whole
 trap 'rm -rf "$work"' EXIT
-chmod 0700 "$work" # only we may write where packages land (not apt's _apt user)
-( cd "$work" && apt-get -o APT::Sandbox::User=root download -q "$pkg" ) >&2
-dpkg-deb -x "$work"/*.deb "$work/x"
-tarball=$(ls "$work"/x/usr/src/linux-source-*.tar.*)
+linux_source_tarball "$work" "$pkg"
 # Members are matched under the tarball's top dir (linux-source-X.Y/); a kernel
 # without lib/livepatch (newer ones) simply has none.
-tar -xf "$tarball" -C "$out" --strip-components=1 --wildcards --no-wildcards-match-slash \
+tar -xf "$TARBALL" -C "$out" --strip-components=1 --wildcards --no-wildcards-match-slash \
     '*/tools/testing/selftests/livepatch' '*/tools/testing/selftests/kselftest*' \
     '*/tools/testing/selftests/lib.mk' '*/lib/livepatch' 2>&1 | grep -v 'Not found in archive' >&2 || true
 test -f "$out/tools/testing/selftests/livepatch/functions.sh" ||

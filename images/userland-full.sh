@@ -3,11 +3,13 @@
 # (userland.sh): the real tools the kernel's selftests use where busybox's
 # applets differ (bash, kmod's modprobe/insmod/modinfo messages, procps sysctl,
 # coreutils date --rfc-3339=ns / stat --format / comm --nocheck-order, diff
-# --label, getconf, util-linux dmesg), from Debian packages of DEB_ARCH, downloaded and extracted,
+# --label, getconf, util-linux dmesg), from Debian packages of KLP_DEB_ARCH, downloaded and extracted,
 # never installed, with exactly the shared libraries they need.
-#   userland-full.sh OUT.cpio.gz DEB_ARCH
+#   userland-full.sh OUT.cpio.gz      with KLP_DEB_ARCH (amd64, ppc64el) in the environment
 #   userland-full.sh --packages    prints the Debian packages it uses (for cache keys)
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 # Every binary of these goes in.
 whole=(bash coreutils diffutils grep sed mawk kmod)
 # Only these files of these (procps' others need ncurses; libc-bin's are admin tools).
@@ -19,58 +21,22 @@ libs=(libc6 libtinfo6 libacl1 libattr1 libgmp10 libselinux1 libpcre2-8-0 liblzma
       libzstd1 libkmod2 libproc2-0 libsystemd0 libcap2 libgcrypt20 libgpg-error0 liblz4-1)
 all=("${whole[@]}" "${picked[@]%%:*}" "${libs[@]}")
 if [ "${1:-}" = --packages ]; then echo "${all[@]}"; exit 0; fi
-out=$1 debarch=$2
+need_env KLP_DEB_ARCH
+out=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/debs" "$work/root"
-# Only we may write where packages land (not apt's _apt user, nor anyone else).
-( cd "$work/debs" && apt-get -o APT::Sandbox::User=root download -q "${all[@]/%/:$debarch}" ) >&2
+PKG=$work/pkg ROOT=$work/root
+mkdir -p "$ROOT"
+apt_download "$work/debs" "${all[@]/%/:$KLP_DEB_ARCH}"
 # Each package apart, so a binary is taken from its own package only.
 for deb in "$work"/debs/*.deb; do
     name=$(dpkg-deb -f "$deb" Package)
-    dpkg-deb -x "$deb" "$work/pkg.$name"
-    dpkg-deb -x "$deb" "$work/pkg"   # all together, where libraries are looked up
+    extract_debs "$work/pkg.$name" "$deb"
 done
-r=$work/root
+extract_debs "$PKG" "$work"/debs/*.deb   # all together, where libraries are looked up
+r=$ROOT
 bindirs=(bin sbin usr/bin usr/sbin)
-
-# A path inside the extracted packages with its symlinks followed inside them too
-# (an absolute link must not reach the host's file).
-in_pkg() {
-    local p=$1 target n=0
-    while [ -L "$work/pkg$p" ] && [ $n -lt 20 ]; do
-        target=$(readlink "$work/pkg$p")
-        case $target in
-            /*) p=$target ;;
-            *)  p=$(dirname "$p")/$target ;;
-        esac
-        n=$((n + 1))
-    done
-    echo "$work/pkg$p"
-}
-libdirs=$(find "$work/pkg" -type d \( -path '*/lib/*-linux-gnu*' -o -path '*/lib64' \) | tr '\n' ' ')
-copy_lib() { # soname -> first match under libdirs, copied to the same path in root
-    local name=$1 d rel
-    for d in $libdirs; do
-        rel=${d#"$work/pkg"}
-        [ -e "$(in_pkg "$rel/$name")" ] || continue
-        [ -e "$r$rel/$name" ] && return 0
-        mkdir -p "$r$rel"
-        cp "$(in_pkg "$rel/$name")" "$r$rel/$name"
-        deps_of "$r$rel/$name"
-        return 0
-    done
-    echo "userland-full: library $name not found in packages (add its package to libs)" >&2
-    return 1
-}
-deps_of() {
-    local lib
-    # Scripts (egrep, ...) have no ELF header: nothing to copy.
-    readelf -h "$1" >/dev/null 2>&1 || return 0
-    for lib in $(readelf -d "$1" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
-        copy_lib "$lib"
-    done
-}
+find_lib_dirs
 take() { # package path -> root, symlinks to the same package's files kept as links
     local pkg=$1 p=$2
     mkdir -p "$r$(dirname "$p")"
@@ -114,5 +80,4 @@ mkdir -p "$r/etc"
 echo 'root:x:0:0:root:/root:/bin/bash' > "$r/etc/passwd"
 printf '/bin/sh\n/bin/bash\n' > "$r/etc/shells"   # dropbear refuses a shell not listed
 
-( cd "$r" && { find . -mindepth 1 | LC_ALL=C sort; } | cpio -o -H newc -R 0:0 --quiet ) | gzip -9 > "$out.tmp"
-mv "$out.tmp" "$out"
+pack_cpio_gz "$r" "$out"

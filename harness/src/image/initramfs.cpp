@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "image/apt.h"
+#include "image/recipe.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/paths.h"
@@ -17,8 +18,8 @@ namespace fs = std::filesystem;
 namespace {
 // The versions of the Debian packages `recipe --packages` names, into `key`: a
 // security update of dropbear or libc is a new image.
-void addPackageVersions(KeyHasher& key, const fs::path& recipe, const std::string& debArch, Cache& cache) {
-    std::istringstream pkgs(runChecked({recipe.string(), "--packages"}));
+void addPackageVersions(KeyHasher& key, const Recipe& recipe, const std::string& debArch, Cache& cache) {
+    std::istringstream pkgs(runChecked(recipe.command({"--packages"})));
     std::vector<std::string> args = {"show", "--no-all-versions"};
     for (std::string p; pkgs >> p;)
         args.push_back(p + ":" + debArch);
@@ -38,10 +39,11 @@ void addPackageVersions(KeyHasher& key, const fs::path& recipe, const std::strin
 }  // namespace
 
 fs::path baseUserland(const std::string& debArch, const std::string& cc, Cache& cache) {
-    fs::path recipe = projectDir() / "images" / "userland.sh";
+    const Recipe recipe("userland.sh", {{"KLP_DEB_ARCH", debArch}, {"KLP_CC", cc}});
     fs::path guest = projectDir() / "guest";
     KeyHasher key;
-    key.add("arch", debArch).addFile("recipe", recipe).addFile("init", guest / "init");
+    key.add("arch", debArch).addFile("init", guest / "init");
+    recipe.addTo(key);
     std::vector<fs::path> tools;
     for (const auto& e : fs::directory_iterator(guest / "tools"))
         if (e.path().extension() == ".c")
@@ -60,15 +62,16 @@ fs::path baseUserland(const std::string& debArch, const std::string& cc, Cache& 
         fs::path log = cache.dir() / "logs" / ("userland-" + debArch + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
-        runChecked({recipe.string(), (dir / "userland.cpio.gz").string(), debArch, cc, guest.string()}, log);
+        runChecked(recipe.command({(dir / "userland.cpio.gz").string(), guest.string()}), log);
     });
     return entry / "userland.cpio.gz";
 }
 
 fs::path fullUserlandLayer(const std::string& debArch, Cache& cache) {
-    fs::path recipe = projectDir() / "images" / "userland-full.sh";
+    const Recipe recipe("userland-full.sh", {{"KLP_DEB_ARCH", debArch}});
     KeyHasher key;
-    key.add("arch", debArch).addFile("recipe", recipe);
+    key.add("arch", debArch);
+    recipe.addTo(key);
     addPackageVersions(key, recipe, debArch, cache);
     fs::path entry = cache.get("userland", "full-" + debArch, key.hex(), [&](const fs::path& dir) {
         requireTool("apt-get", "apt");
@@ -77,7 +80,7 @@ fs::path fullUserlandLayer(const std::string& debArch, Cache& cache) {
         fs::path log = cache.dir() / "logs" / ("userland-full-" + debArch + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
-        runChecked({recipe.string(), (dir / "full.cpio.gz").string(), debArch}, log);
+        runChecked(recipe.command({(dir / "full.cpio.gz").string()}), log);
     });
     return entry / "full.cpio.gz";
 }

@@ -11,11 +11,12 @@
 #include <sstream>
 
 #include "image/apt.h"
+#include "image/recipe.h"
 #include "util/error.h"
 #include "util/files.h"
-#include "util/paths.h"
 #include "util/process.h"
 #include "util/progress.h"
+#include "vm/arch.h"
 
 namespace klp::image {
 namespace fs = std::filesystem;
@@ -69,7 +70,8 @@ std::vector<std::string> dependsNames(const std::string& depends) {
 }
 
 // Our own builds from Debian's linux-source-X.Y (images/own-kernel.sh), for any
-// arch the recipe knows: Debian's ppc64el kernel has no livepatch (CONFIG_LIVEPATCH is off).
+// arch with a profile (vm/arch.cpp) and a config fragment (images/config/<arch>.config):
+// Debian's ppc64el kernel has no livepatch (CONFIG_LIVEPATCH is off).
 struct OwnKernel {
     std::string name;
     std::string sourcePackage;
@@ -114,9 +116,10 @@ KernelImage fetchDebian(const DebianKernel& dk, Cache& cache) {
         if (dep.rfind("linux-headers-", 0) == 0 || dep.rfind("linux-kbuild-", 0) == 0)
             pkgs.push_back(dep);
     const std::string version = info[image]["Version"];
-    fs::path recipe = projectDir() / "images" / "debian-kernel.sh";
+    const Recipe recipe("debian-kernel.sh");
     KeyHasher key;
-    key.add("version", version).addFile("recipe", recipe);
+    key.add("version", version);
+    recipe.addTo(key);
     for (const auto& p : pkgs)
         key.add("package", p);
     fs::path entry = cache.get("kernels", dk.named.name + "_" + version, key.hex(), [&](const fs::path& dir) {
@@ -124,12 +127,12 @@ KernelImage fetchDebian(const DebianKernel& dk, Cache& cache) {
         requireTool("depmod", "kmod");
         requireTool("cpio", "cpio");
         progress("fetching " + dk.named.name + ": " + image + " " + version + " (+ headers)");
-        std::vector<std::string> argv = {recipe.string(), dir.string()};
-        argv.insert(argv.end(), pkgs.begin(), pkgs.end());
+        std::vector<std::string> args = {dir.string()};
+        args.insert(args.end(), pkgs.begin(), pkgs.end());
         fs::path log = cache.dir() / "logs" / (dk.named.name + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
-        runChecked(argv, log);
+        runChecked(recipe.command(args), log);
     });
     KernelImage k;
     k.name = dk.named.name;
@@ -163,6 +166,13 @@ void removeDeadScratch(const fs::path& ours) {
     }
 }
 
+// What images/own-kernel.sh reads about the arch, from its profile (vm/arch.cpp).
+RecipeEnv kernelBuildEnv(const vm::ArchProfile& a) {
+    return {{"KLP_ARCH", a.name},           {"KLP_KARCH", a.kbuildArch},
+            {"KLP_DEFCONFIG", a.defconfig}, {"KLP_BOOT_IMAGE", a.bootImage},
+            {"KLP_CROSS_COMPILE", a.crossCompile}};
+}
+
 // Headers the kernel build compiles host tools against (objtool, sign-file).
 void requireBuildHeaders() {
     for (const auto& [header, pkg] : std::vector<std::pair<std::string, std::string>>{
@@ -171,25 +181,28 @@ void requireBuildHeaders() {
             throw UsageError(header + " not found: install the Debian package " + pkg + " (apt-get install " + pkg + ")");
 }
 
-KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, const Toolchain& tc, Cache& cache) {
+// The arch's toolchain and kernel layout come from its profile, as the recipe's do.
+KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, Cache& cache) {
+    const vm::ArchProfile& profile = vm::archProfile(arch);
     auto info = aptShow({ok.sourcePackage}, cache);
     if (!info.count(ok.sourcePackage))
         throw HarnessError("apt-cache knows no " + ok.sourcePackage + "; run apt-get update");
     const std::string version = info[ok.sourcePackage]["Version"];
-    const std::string cc = tc.crossCompile + "gcc";
+    const std::string cc = profile.crossCompile + "gcc";
     requireCompiler(cc);
-    fs::path images = projectDir() / "images";
-    fs::path recipe = images / "own-kernel.sh";
+    const Recipe recipe("own-kernel.sh", kernelBuildEnv(profile));
+    const fs::path images = recipe.path().parent_path();
     // The .config is a function of the source, the fragments and the compiler
     // (Kconfig probes it), so these make the key without configuring anything.
     KeyHasher key;
-    key.add("source", ok.sourcePackage + " " + version).add("arch", arch).addFile("recipe", recipe);
+    key.add("source", ok.sourcePackage + " " + version).add("arch", arch);
+    recipe.addTo(key);
     for (const auto* frag : {"livepatch", "slim"})
         key.addFile(frag, images / "config" / (std::string(frag) + ".config"));
     key.addFile("arch-config", images / "config" / (arch + ".config"));
     key.add("cc", runChecked({cc, "--version"}).substr(0, 120));
     // Kconfig records the assembler and linker versions (AS_VERSION, LD_VERSION).
-    key.add("ld", runChecked({tc.crossCompile + "ld", "--version"}).substr(0, 120));
+    key.add("ld", runChecked({profile.crossCompile + "ld", "--version"}).substr(0, 120));
     const std::string label = ok.name + "-" + arch + "_" + version;
     fs::path entry = cache.get("kernels", label, key.hex(), [&](const fs::path& dir) {
         for (const auto& [tool, pkg] : std::vector<std::pair<std::string, std::string>>{
@@ -203,12 +216,10 @@ KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, const Toolcha
         fs::path log = cache.dir() / "logs" / (ok.name + "-" + arch + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
-        std::vector<std::string> argv = {recipe.string(), dir.string(), arch, ok.sourcePackage};
-        if (!tc.crossCompile.empty())
-            argv.push_back(tc.crossCompile);
         try {
             // Bounded like every host command: 15-40 min is normal on 2 cores.
-            runChecked(argv, log, [](std::string_view line) { progress(line); }, std::chrono::hours(3));
+            runChecked(recipe.command({dir.string(), ok.sourcePackage}), log,
+                       [](std::string_view line) { progress(line); }, std::chrono::hours(3));
         } catch (const HarnessError& e) {
             // The entry goes with the failure: keep its build output beside the recipe's log.
             fs::path kept = log;
@@ -222,7 +233,7 @@ KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, const Toolcha
     k.name = ok.name;
     k.arch = arch;
     k.release = trimmed(readFile(entry / "release"));
-    k.kernel = entry / "boot" / fs::path(tc.bootImage).filename();  // as own-kernel.sh keeps it
+    k.kernel = entry / "boot" / fs::path(profile.bootImage).filename();  // as own-kernel.sh keeps it
     k.modulesCpio = entry / "kmods.cpio.gz";
     k.headersDir = entry / "build";
     k.version = ok.sourcePackage + " " + version;
@@ -306,7 +317,7 @@ KernelImage resolveKernel(const std::string& nameOrPath, const std::string& arch
                           Cache& cache) {
     for (const auto& ok : ownKernels)
         if (ok.name == nameOrPath)
-            return buildOwn(ok, arch, tc, cache);
+            return buildOwn(ok, arch, cache);
     for (const auto& dk : debianKernels) {
         if (dk.named.name != nameOrPath)
             continue;

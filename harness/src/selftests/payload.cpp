@@ -9,10 +9,10 @@
 #include "image/apt.h"
 #include "image/cpio.h"
 #include "image/modules.h"
+#include "image/recipe.h"
 #include "selftests/judge.h"
 #include "util/error.h"
 #include "util/files.h"
-#include "util/paths.h"
 #include "util/process.h"
 #include "util/progress.h"
 
@@ -81,16 +81,17 @@ Source selftestSource(const image::KernelImage& kernel, const std::string& tree,
     if (version.empty())
         throw UsageError("apt knows no " + pkg + " for kernel " + kernel.name + " (" + kernel.release +
                          "): give --source TREE");
-    fs::path recipe = projectDir() / "images" / "selftests-source.sh";
+    const image::Recipe recipe("selftests-source.sh");
     KeyHasher key;
-    key.add("package", pkg).add("version", version).addFile("recipe", recipe);
+    key.add("package", pkg).add("version", version);
+    recipe.addTo(key);
     fs::path entry = cache.get("selftests-src", pkg + "_" + version, key.hex(), [&](const fs::path& dir) {
         requireTool("apt-get", "apt");
         progress("fetching the livepatch selftests from " + pkg + " " + version);
         fs::path log = cache.dir() / "logs" / ("selftests-source-" + pkg + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
-        runChecked({recipe.string(), dir.string(), pkg + "=" + version}, log);
+        runChecked(recipe.command({dir.string(), pkg + "=" + version}), log);
     });
     return {entry, pkg + " " + version};
 }

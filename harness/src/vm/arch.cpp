@@ -29,6 +29,7 @@ const std::vector<ArchProfile> profiles = {
         .crossCompile = "",
         .kbuildArch = "x86",
         .bootImage = "arch/x86/boot/bzImage",
+        .defconfig = "x86_64_defconfig",
         .inPlaceRevert = true,
     },
     // pseries with VOF instead of SLOF (/init 6-9 s sooner); the spectre caps
@@ -52,6 +53,7 @@ const std::vector<ArchProfile> profiles = {
         .crossCompile = "powerpc64le-linux-gnu-",
         .kbuildArch = "powerpc",
         .bootImage = "vmlinux",  // the ELF; zImage would need a firmware loader
+        .defconfig = "ppc64le_guest_defconfig",  // pseries KVM/TCG guests
         // QEMU 7.2 does not migrate the TCG decrementer and loadvm winds the
         // virtual clock back: a reverted pseries guest often wakes seconds late
         // or never (fixed upstream in 2023: "target/ppc: Migrate DECR SPR").

@@ -24,6 +24,7 @@ struct ArchProfile {
     std::string crossCompile;     // CROSS_COMPILE prefix for guest builds ("" = native)
     std::string kbuildArch;       // ARCH= for kbuild
     std::string bootImage;        // in a kernel build tree, what QEMU boots directly
+    std::string defconfig;        // the base config of our own kernels (images/own-kernel.sh)
     bool inPlaceRevert = false;   // QEMU's savevm/loadvm brings a guest back reliably
 };
 
