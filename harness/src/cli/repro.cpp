@@ -118,7 +118,7 @@ std::optional<Recorded> lastFailure(const std::string& given, const cases::Case&
 }
 
 std::string gdbCommand(const image::KernelImage& k, const image::KernelSymbols& sym, const fs::path& socket) {
-    bool native = k.arch == "x86_64";  // the host's gdb speaks its own arch; others need gdb-multiarch
+    bool native = vm::archProfile(k.arch).hostGdb;  // else gdb-multiarch
     std::string cmd = native ? "gdb -q" : "gdb-multiarch -q";
     if (!sym.vmlinux.empty())
         cmd += " " + shellQuote(sym.vmlinux.string());
@@ -167,7 +167,7 @@ int repro(const ReproArgs& a) {
     checkLivepatches(plan, 0, modules);
 
     std::string cmdline = a.cmdline;
-    if (a.gdb && a.arch == "x86_64")  // symbols at their link addresses
+    if (a.gdb && vm::archProfile(a.arch).kaslr)  // symbols at their link addresses
         cmdline += std::string(cmdline.empty() ? "" : " ") + "nokaslr";
     testbed::GuestConfig cfg{kernel, &modules, cmdline, c.cpus ? c.cpus : a.cpus, c.memory ? c.memory : a.memory,
                              {a.userland, {}}};

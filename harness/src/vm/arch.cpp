@@ -31,6 +31,9 @@ const std::vector<ArchProfile> profiles = {
         .bootImage = "arch/x86/boot/bzImage",
         .defconfig = "x86_64_defconfig",
         .inPlaceRevert = true,
+        .singleThreadTcgForSmp = true,  // stale code after text_poke with MTTCG (QEMU 7.2)
+        .hostGdb = true,                // the host is x86_64 too
+        .kaslr = true,                  // Debian's kernels: CONFIG_RANDOMIZE_BASE=y
     },
     // pseries with VOF instead of SLOF (/init 6-9 s sooner); the spectre caps
     // TCG cannot provide are declared broken, or QEMU refuses to start. Console
@@ -59,6 +62,10 @@ const std::vector<ArchProfile> profiles = {
         // or never (fixed upstream in 2023: "target/ppc: Migrate DECR SPR").
         // Its cold boot (~2 s) is the reliable path.
         .inPlaceRevert = false,
+        // Its 2-vCPU cases showed no stale-code crash with one host thread per vCPU.
+        .singleThreadTcgForSmp = false,
+        .hostGdb = false,  // gdb-multiarch, told the arch: QEMU's stub does not say it
+        .kaslr = false,    // pseries ppc64 has no KASLR: symbols are at their link addresses
     },
 };
 }  // namespace

@@ -26,6 +26,11 @@ struct ArchProfile {
     std::string bootImage;        // in a kernel build tree, what QEMU boots directly
     std::string defconfig;        // the base config of our own kernels (images/own-kernel.sh)
     bool inPlaceRevert = false;   // QEMU's savevm/loadvm brings a guest back reliably
+    // With more than one vCPU, run TCG single-threaded: QEMU 7.2's multi-threaded
+    // TCG runs stale code after text_poke on x86 (README, "Platform notes").
+    bool singleThreadTcgForSmp = false;
+    bool hostGdb = false;         // the host's own gdb reads it; else gdb-multiarch
+    bool kaslr = false;           // randomizes its base: gdb needs nokaslr (symbols at link addresses)
 };
 
 // The profile for `name`; throws UsageError listing the known arches.
