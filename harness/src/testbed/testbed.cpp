@@ -11,7 +11,7 @@
 #include "util/files.h"
 #include "util/paths.h"
 #include "util/progress.h"
-#include "vm/libvirt/libvirt_backend.h"
+#include "vm/registry.h"
 
 namespace klp::testbed {
 namespace fs = std::filesystem;
@@ -86,7 +86,7 @@ void Guest::checkAlive() {
 Testbed::Testbed(Options opts)
     : opts_(std::move(opts)),
       cache_(opts_.cacheDir.empty() ? defaultCacheDir() : opts_.cacheDir),
-      runDir_(RunDir::forProcess([](const fs::path& dir) { return vm::libvirt::sweepEmbedRoot(dir / "libvirt"); })),
+      runDir_(RunDir::forProcess([](const fs::path& dir) { return vm::sweepLeftovers(dir); })),
       key_(guest::loadOrCreateKey(cache_.dir() / "ssh")) {
     static std::atomic<int> testbeds{0};
     dir_ = runDir_->path() / ("t" + std::to_string(testbeds++));
@@ -96,7 +96,7 @@ Testbed::Testbed(Options opts)
 vm::Backend& Testbed::backend() {
     std::lock_guard lock(backendMutex_);  // guests boot from several threads
     if (!backend_)
-        backend_ = vm::libvirt::open(opts_.uri, runDir_->path() / "libvirt", cache_.dir() / "libvirt-probes");
+        backend_ = vm::open(opts_.uri, {.runDir = runDir_->path(), .cacheDir = cache_.dir()});
     return *backend_;
 }
 

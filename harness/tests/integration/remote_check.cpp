@@ -1,8 +1,8 @@
-// Manual check of remote libvirt hosts (vm/libvirt/remote.h), below the level
+// Manual check of remote libvirt hosts (vm/remote/), below the level
 // the ctest cli.two_hosts runs them at (a run through the backend): starts a
 // second libvirtd that shares no file with us (second_libvirtd.sh), uploads an
 // x86_64 kernel and initrd to it, including the edge cases (a crashed upload, two
-// uploaders of one key), boots guests there from the rewritten domain XML,
+// uploaders of one key), boots guests there from the remote domain XML,
 // bridges console and SSH channel (4 MiB each way, reconnects, a guest destroyed
 // under an open session), 2 vCPUs through the uploaded TCG wrapper, and compares
 // boot times with the embedded driver. Exit 0 when every check passed.
@@ -28,13 +28,14 @@
 #include "util/files.h"
 #include "util/process.h"
 #include "vm/libvirt/domain_xml.h"
-#include "vm/libvirt/libvirt_backend.h"
-#include "vm/libvirt/remote.h"
+#include "vm/registry.h"
+#include "vm/remote/stream_bridge.h"
+#include "vm/remote/volumes.h"
 
 using namespace klp;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-namespace lv = klp::vm::libvirt;
+namespace lv = klp::vm::remote;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -133,11 +134,12 @@ struct Paths {
 double bootRemote(virConnectPtr conn, const Setup& s, const Paths& p, const std::string& name, int cpus,
                   RemoteGuest& g, std::unique_ptr<guest::SshSession>& ssh) {
     vm::MachineSpec spec = specFor(s, name, cpus);
-    lv::RemotePaths rp{p.kernel, p.initrd, "", lv::remoteEmulator(conn, spec)};
-    rp.vmstate = g.vmstate = lv::createScratchQcow2(conn, name + "-vmstate.qcow2", 16);
-    std::string xml = lv::remoteDomainXml(lv::domainXml(spec, "/unused-local-emulator", "/unused-local-vmstate"), rp);
+    g.vmstate = lv::createScratchQcow2(conn, name + "-vmstate.qcow2", 16);
+    std::string xml = vm::libvirt::domainXml(spec, {.kernel = p.kernel, .initrd = p.initrd,
+                                                     .emulator = lv::remoteEmulator(conn, spec),
+                                                     .vmstate = g.vmstate, .localDevices = false});
     writeFile(spec.consoleLog.parent_path() / "domain.xml", xml);
-    check(xml.find(s.dir.string()) == std::string::npos && xml.find("/unused-local") == std::string::npos,
+    check(xml.find(s.dir.string()) == std::string::npos,
           "remote XML of " + name + " names no local path");
     if (getenv("KLP_SHOW_XML"))
         std::printf("%s\n", xml.c_str());
@@ -274,7 +276,7 @@ int run(const std::string& kernelName, int rounds) {
 
     // The embedded backend also registers and runs libvirt's event loop, which
     // the remote connection needs before it is opened (stream events).
-    auto embedded = lv::open("", bed.dir().parent_path() / "libvirt");
+    auto embedded = vm::open("", {.runDir = bed.dir().parent_path()});
     std::printf("     embedded: %s\n", embedded->describe().c_str());
 
     auto t0 = Clock::now();

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 #include <pugixml.hpp>
+#include <sstream>
 
 #include "util/error.h"
 #include "vm/arch.h"
+#include "vm/libvirt/common.h"
 
 using namespace klp;
 using namespace klp::vm;
@@ -24,6 +26,20 @@ MachineSpec x86Spec() {
     return s;
 }
 
+// What the embedded backend passes: our own paths, QEMU's devices on our files.
+libvirt::DomainFiles embeddedFiles(const MachineSpec& s, const std::string& emulator, const std::string& vmstate = "") {
+    return {.kernel = s.kernel, .initrd = s.initrd, .emulator = emulator, .vmstate = vmstate};
+}
+
+// What the remote backend passes: its storage volumes, no local device paths.
+libvirt::DomainFiles remoteFiles(const std::string& emulator, const std::string& vmstate = "") {
+    return {.kernel = "/pool/k-vmlinuz",
+            .initrd = "/pool/i-initrd.img",
+            .emulator = emulator,
+            .vmstate = vmstate,
+            .localDevices = false};
+}
+
 pugi::xml_document parse(const std::string& xml) {
     pugi::xml_document doc;
     EXPECT_TRUE(doc.load_string(xml.c_str())) << xml;
@@ -32,7 +48,7 @@ pugi::xml_document parse(const std::string& xml) {
 }  // namespace
 
 TEST(DomainXml, X86UsesTcgPcMachineAndMaximumCpu) {
-    auto doc = parse(libvirt::domainXml(x86Spec(), "/usr/bin/qemu-system-x86_64"));
+    auto doc = parse(libvirt::domainXml(x86Spec(), embeddedFiles(x86Spec(), "/usr/bin/qemu-system-x86_64")));
     auto dom = doc.child("domain");
     EXPECT_STREQ(dom.attribute("type").value(), "qemu");
     EXPECT_STREQ(dom.child("name").text().get(), "klp0-test");
@@ -59,12 +75,12 @@ TEST(DomainXml, KernelCmdlineHasConsoleLoglevelAndExtra) {
     EXPECT_NE(cmd.find("ignore_loglevel"), std::string::npos) << cmd;
     EXPECT_NE(cmd.find("panic=-1"), std::string::npos) << cmd;
     EXPECT_EQ(cmd.substr(cmd.size() - 5), "foo=1");
-    auto doc = parse(libvirt::domainXml(spec, "q"));
+    auto doc = parse(libvirt::domainXml(spec, embeddedFiles(spec, "q")));
     EXPECT_EQ(std::string(doc.child("domain").child("os").child("cmdline").text().get()), cmd);
 }
 
 TEST(DomainXml, ConsoleToFileAndOneVirtioChannelPerSocket) {
-    auto doc = parse(libvirt::domainXml(x86Spec(), "q"));
+    auto doc = parse(libvirt::domainXml(x86Spec(), embeddedFiles(x86Spec(), "q")));
     auto devices = doc.child("domain").child("devices");
     auto serial = devices.child("serial");
     ASSERT_TRUE(serial);
@@ -86,8 +102,97 @@ TEST(DomainXml, ConsoleToFileAndOneVirtioChannelPerSocket) {
 }
 
 TEST(DomainXml, NoQemuCommandlineWhenProfileHasNone) {
-    auto xml = libvirt::domainXml(x86Spec(), "q");
+    auto xml = libvirt::domainXml(x86Spec(), embeddedFiles(x86Spec(), "q"));
     EXPECT_EQ(xml.find("qemu:commandline"), std::string::npos);
+}
+
+TEST(DomainXml, EmbeddedVmstateIsABareQcow2Node) {
+    auto doc = parse(libvirt::domainXml(x86Spec(), embeddedFiles(x86Spec(), "q", "/run/vmstate.qcow2")));
+    auto args = doc.child("domain").child("qemu:commandline");
+    ASSERT_TRUE(args);
+    std::string all;
+    for (auto a : args.children("qemu:arg"))
+        all += std::string(a.attribute("value").value()) + " ";
+    EXPECT_NE(all.find("-blockdev driver=qcow2,node-name=vmstate0,file.driver=file,file.filename=/run/vmstate.qcow2"),
+              std::string::npos)
+        << all;
+    EXPECT_FALSE(doc.child("domain").child("devices").child("disk"));  // the guest never sees it
+}
+
+// The remote backend's XML comes from the same builder: its volumes, a pty
+// console and channel sockets libvirt names on the host, no local path at all.
+TEST(DomainXml, RemoteNamesNoLocalPath) {
+    auto spec = x86Spec();
+    std::string xml = libvirt::domainXml(spec, remoteFiles("/pool/tcg-single-qemu", "/pool/vmstate-klp0.qcow2"));
+    EXPECT_EQ(xml.find("/run/"), std::string::npos) << xml;
+    auto doc = parse(xml);
+    auto dom = doc.child("domain");
+    EXPECT_STREQ(dom.child("os").child("kernel").text().get(), "/pool/k-vmlinuz");
+    EXPECT_STREQ(dom.child("os").child("initrd").text().get(), "/pool/i-initrd.img");
+    auto devices = dom.child("devices");
+    EXPECT_STREQ(devices.first_child().name(), "emulator");
+    EXPECT_STREQ(devices.child("emulator").text().get(), "/pool/tcg-single-qemu");
+    auto serial = devices.child("serial");
+    EXPECT_STREQ(serial.attribute("type").value(), "pty");
+    EXPECT_FALSE(serial.child("source"));
+    EXPECT_EQ(serial.child("target").attribute("port").as_int(-1), 0);
+    int n = 0;
+    for (auto ch : devices.children("channel")) {
+        EXPECT_STREQ(ch.child("source").attribute("mode").value(), "bind");
+        EXPECT_FALSE(ch.child("source").attribute("path"));
+        n++;
+    }
+    EXPECT_EQ(n, 2);
+    EXPECT_NE(xml.find("file.filename=/pool/vmstate-klp0.qcow2"), std::string::npos);
+}
+
+// Apart from the paths and how devices are reached, both backends boot the same machine.
+TEST(DomainXml, BothBackendsDescribeTheSameMachine) {
+    for (const char* arch : {"x86_64", "ppc64le"}) {
+        auto spec = x86Spec();
+        spec.arch = &archProfile(arch);
+        auto localDoc = parse(libvirt::domainXml(spec, embeddedFiles(spec, "q")));
+        auto remoteDoc = parse(libvirt::domainXml(spec, remoteFiles("q")));
+        auto local = localDoc.child("domain"), remote = remoteDoc.child("domain");
+        for (const char* part : {"memory", "vcpu", "features", "cpu", "on_crash"}) {
+            std::ostringstream a, b;
+            local.child(part).print(a);
+            remote.child(part).print(b);
+            EXPECT_EQ(a.str(), b.str()) << arch << " " << part;
+        }
+        EXPECT_STREQ(local.child("os").child("cmdline").text().get(), remote.child("os").child("cmdline").text().get());
+        std::ostringstream a, b;
+        local.child("qemu:commandline").print(a);
+        remote.child("qemu:commandline").print(b);
+        EXPECT_EQ(a.str(), b.str()) << arch;
+    }
+}
+
+TEST(DomainXml, RemoteWithoutEmulatorLetsTheHostPick) {
+    auto doc = parse(libvirt::domainXml(x86Spec(), remoteFiles("")));
+    EXPECT_FALSE(doc.child("domain").child("devices").child("emulator"));
+}
+
+TEST(DomainXml, Ppc64leConsoleIsTheSpaprVtyOnHvc0) {
+    auto spec = x86Spec();
+    spec.arch = &archProfile("ppc64le");
+    auto doc = parse(libvirt::domainXml(spec, remoteFiles("")));
+    auto dev = doc.child("domain").child("devices");
+    EXPECT_FALSE(dev.child("serial"));
+    EXPECT_STREQ(dev.child("console").attribute("type").value(), "pty");
+    EXPECT_STREQ(dev.child("console").child("target").attribute("type").value(), "serial");
+    EXPECT_EQ(libvirt::kernelCmdline(spec).rfind("console=hvc0 ", 0), 0u);
+}
+
+TEST(ArchProfile, SingleThreadedTcgOnlyWhereTheProfileAsksAndWithSmp) {
+    auto spec = x86Spec();
+    spec.cpus = 2;
+    EXPECT_TRUE(libvirt::needsSingleThreadTcg(spec));
+    spec.cpus = 1;
+    EXPECT_FALSE(libvirt::needsSingleThreadTcg(spec));
+    spec.cpus = 2;
+    spec.arch = &archProfile("ppc64le");
+    EXPECT_FALSE(libvirt::needsSingleThreadTcg(spec));
 }
 
 TEST(ArchProfile, UnknownArchListsKnownOnes) {

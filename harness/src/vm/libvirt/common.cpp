@@ -2,6 +2,12 @@
 
 #include <libvirt/virterror.h>
 
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include "util/error.h"
+
 namespace klp::vm::libvirt {
 
 std::string lastError() {
@@ -12,6 +18,33 @@ std::string lastError() {
 bool lastErrorIs(int code) {
     virErrorPtr e = virGetLastError();
     return e && e->code == code;
+}
+
+std::filesystem::path stateDirIn(const std::filesystem::path& runDir) { return runDir / "libvirt"; }
+
+void startEventLoop(const std::filesystem::path& logDir) {
+    static std::once_flag once;
+    std::call_once(once, [&] {
+        std::string outputs = "3:file:" + (logDir / "libvirt.log").string();
+        setenv("LIBVIRT_LOG_OUTPUTS", outputs.c_str(), 0);
+        virSetErrorFunc(nullptr, [](void*, virErrorPtr) {});  // we report errors ourselves
+        if (virEventRegisterDefaultImpl() < 0)
+            throw HarnessError("libvirt: cannot register an event loop: " + lastError());
+        std::thread([] {
+            for (;;)
+                virEventRunDefaultImpl();
+        }).detach();
+    });
+}
+
+std::string describeConnection(virConnectPtr conn, const std::string& uri) {
+    unsigned long lib = 0, hv = 0;
+    virConnectGetLibVersion(conn, &lib);
+    virConnectGetVersion(conn, &hv);
+    auto v = [](unsigned long x) {
+        return std::to_string(x / 1000000) + "." + std::to_string(x / 1000 % 1000) + "." + std::to_string(x % 1000);
+    };
+    return "libvirt " + v(lib) + ", qemu " + v(hv) + " (" + uri + ")";
 }
 
 std::string tcgSingleThreadScript(const std::string& qemu) {
@@ -26,5 +59,7 @@ std::string tcgSingleThreadScript(const std::string& qemu) {
            "done\n"
            "exec " + qemu + " \"$@\"\n";
 }
+
+bool needsSingleThreadTcg(const MachineSpec& spec) { return spec.cpus > 1 && spec.arch->singleThreadTcgForSmp; }
 
 }  // namespace klp::vm::libvirt

@@ -1,6 +1,12 @@
-// Small pieces every file of the libvirt backend shares (not part of vm.h's API).
+// Small pieces both libvirt backends (vm/embedded, vm/remote) share; not part
+// of vm.h's API.
 #pragma once
+#include <libvirt/libvirt.h>
+
+#include <filesystem>
 #include <string>
+
+#include "vm/vm.h"
 
 namespace klp::vm::libvirt {
 
@@ -10,12 +16,28 @@ std::string lastError();
 // True when the last failed call on this thread failed with `code` (virErrorNumber).
 bool lastErrorIs(int code);
 
+// Where libvirt's state (the embedded root) and log go in run dir `runDir`.
+std::filesystem::path stateDirIn(const std::filesystem::path& runDir);
+
+// Registers libvirt's default event loop and runs it on a thread of its own,
+// once per process. The embedded driver needs it, and so do remote streams,
+// which must find it registered before their connection is opened: call this
+// before virConnectOpen. libvirt's own log goes to `logDir`/libvirt.log (of the
+// first caller), not to our stderr: users see our one-line errors.
+void startEventLoop(const std::filesystem::path& logDir);
+
+// "libvirt X.Y.Z, qemu X.Y.Z (URI)": what Backend::describe() reports.
+std::string describeConnection(virConnectPtr conn, const std::string& uri);
+
 // A /bin/sh script that runs `qemu` with every "-accel tcg" turned into
-// "-accel tcg,thread=single". QEMU 7.2's multi-threaded TCG runs stale code after
-// text_poke on x86 (spurious "Oops: int3" at just-patched call sites; README,
-// "Platform notes"), which livepatching does constantly. libvirt has no XML for
-// thread=single, QEMU honours the first -accel (libvirt's own), and
-// "-global tcg-accel.thread=single" is refused: so this wrapper is the emulator.
+// "-accel tcg,thread=single", for arches whose ArchProfile asks for
+// singleThreadTcgForSmp. libvirt has no XML for thread=single, QEMU honours the
+// first -accel (libvirt's own), and "-global tcg-accel.thread=single" is
+// refused: so this wrapper is the emulator.
 std::string tcgSingleThreadScript(const std::string& qemu);
+
+// True when `spec` needs that wrapper as its emulator: more than one vCPU on
+// an arch whose profile asks for single-threaded TCG.
+bool needsSingleThreadTcg(const MachineSpec& spec);
 
 }  // namespace klp::vm::libvirt

@@ -12,8 +12,7 @@ std::string kernelCmdline(const MachineSpec& spec) {
     return cmd;
 }
 
-std::string domainXml(const MachineSpec& spec, const std::filesystem::path& emulator,
-                      const std::filesystem::path& vmstate) {
+std::string domainXml(const MachineSpec& spec, const DomainFiles& files) {
     const ArchProfile& arch = *spec.arch;
     pugi::xml_document doc;
     auto dom = doc.append_child("domain");
@@ -30,8 +29,8 @@ std::string domainXml(const MachineSpec& spec, const std::filesystem::path& emul
     type.append_attribute("arch") = arch.libvirtArch.c_str();
     type.append_attribute("machine") = arch.machine.c_str();
     type.text() = "hvm";
-    os.append_child("kernel").text() = spec.kernel.c_str();
-    os.append_child("initrd").text() = spec.initrd.c_str();
+    os.append_child("kernel").text() = files.kernel.c_str();
+    os.append_child("initrd").text() = files.initrd.c_str();
     os.append_child("cmdline").text() = kernelCmdline(spec).c_str();
 
     auto features = dom.append_child("features");
@@ -58,12 +57,17 @@ std::string domainXml(const MachineSpec& spec, const std::filesystem::path& emul
     dom.append_child("on_crash").text() = "destroy";
 
     auto dev = dom.append_child("devices");
-    dev.append_child("emulator").text() = emulator.c_str();
+    if (!files.emulator.empty())
+        dev.append_child("emulator").text() = files.emulator.c_str();
     auto console = dev.append_child(arch.serialConsole ? "serial" : "console");
-    console.append_attribute("type") = "file";
-    auto src = console.append_child("source");
-    src.append_attribute("path") = spec.consoleLog.c_str();
-    src.append_attribute("append") = "off";
+    if (files.localDevices) {
+        console.append_attribute("type") = "file";
+        auto src = console.append_child("source");
+        src.append_attribute("path") = spec.consoleLog.c_str();
+        src.append_attribute("append") = "off";
+    } else {
+        console.append_attribute("type") = "pty";  // read through virDomainOpenConsole
+    }
     auto target = console.append_child("target");
     if (arch.serialConsole)
         target.append_attribute("port") = 0;
@@ -74,7 +78,8 @@ std::string domainXml(const MachineSpec& spec, const std::filesystem::path& emul
         c.append_attribute("type") = "unix";
         auto s = c.append_child("source");
         s.append_attribute("mode") = "bind";
-        s.append_attribute("path") = ch.socket.c_str();
+        if (files.localDevices)  // else libvirt generates one on the host
+            s.append_attribute("path") = ch.socket.c_str();
         auto t = c.append_child("target");
         t.append_attribute("type") = "virtio";
         t.append_attribute("name") = ch.name.c_str();
@@ -85,10 +90,10 @@ std::string domainXml(const MachineSpec& spec, const std::filesystem::path& emul
     dev.append_child("memballoon").append_attribute("model") = "none";
 
     std::vector<std::string> args = arch.qemuArgs;
-    if (!vmstate.empty()) {
+    if (!files.vmstate.empty()) {
         // libvirt's <disk> would add a virtio device; a bare node is all savevm needs.
         args.push_back("-blockdev");
-        args.push_back("driver=qcow2,node-name=vmstate0,file.driver=file,file.filename=" + vmstate.string());
+        args.push_back("driver=qcow2,node-name=vmstate0,file.driver=file,file.filename=" + files.vmstate);
     }
     if (!args.empty()) {
         auto cl = dom.append_child("qemu:commandline");

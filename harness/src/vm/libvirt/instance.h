@@ -1,10 +1,10 @@
-// A guest started by the libvirt backend, local or on a remote host (internal
-// to vm/libvirt: the rest of the harness sees vm::Instance).
+// What a guest of either libvirt backend does the same way: a transient domain
+// destroyed with the object, savevm/loadvm and the gdb stub through QEMU's
+// monitor. Each backend adds its own resources through the hooks below.
 #pragma once
 #include <libvirt/libvirt.h>
-#include <sys/types.h>
 
-#include <memory>
+#include <chrono>
 #include <mutex>
 #include <string>
 
@@ -12,20 +12,12 @@
 
 namespace klp::vm::libvirt {
 
-class StreamBridge;
-
 class LibvirtInstance : public Instance {
 public:
-    // Takes `dom` over. `qemuPid` > 0: QEMU runs on this host, killed directly if
-    // the harness crashes (util/cleanup.h).
-    LibvirtInstance(MachineSpec spec, virDomainPtr dom, pid_t qemuPid);
-    // A guest on a remote host: its console and channels come through `bridge`
-    // (set right after construction, before the domain resumes), and
-    // `vmstateVolume` (a path on the host, may be empty) is deleted with it.
-    LibvirtInstance(MachineSpec spec, virDomainPtr dom, virConnectPtr conn, std::string vmstateVolume);
+    // Takes `dom` over.
+    LibvirtInstance(MachineSpec spec, virDomainPtr dom);
+    // A subclass's destructor must call destroy() itself: its hooks are gone here.
     ~LibvirtInstance() override;
-
-    void setBridge(std::unique_ptr<StreamBridge> bridge);
 
     const MachineSpec& spec() const override { return spec_; }
     bool running() override;
@@ -34,17 +26,21 @@ public:
     void revert() override { hmp("loadvm klp-pristine"); }
     void openGdbStub(const std::filesystem::path& socket) override;
 
+protected:
+    // Runs once, in destroy() after the domain is gone, under the instance's lock:
+    // release what the backend added (never throws).
+    virtual void released() {}
+    // Before savevm/loadvm: wait until no client is connected to a channel (one
+    // left connected across loadvm hangs the next); false when one still is.
+    virtual bool channelsIdle(std::chrono::milliseconds) { return true; }
+
 private:
-    void hmp(const std::string& cmd);            // for snapshot/revert: any reply is an error
+    void hmp(const std::string& cmd);              // for snapshot/revert: any reply is an error
     std::string hmpReply(const std::string& cmd);  // the reply text, for the caller to judge
 
     MachineSpec spec_;
     std::mutex mutex_;
     virDomainPtr dom_;
-    pid_t qemuPid_ = 0;
-    virConnectPtr conn_ = nullptr;  // remote only (referenced)
-    std::unique_ptr<StreamBridge> bridge_;
-    std::string vmstateVolume_;
     bool destroyed_ = false;
 };
 

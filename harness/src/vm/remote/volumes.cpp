@@ -1,6 +1,4 @@
-// Images and domain XML for remote libvirt hosts (remote.h). The stream bridge
-// is in remote_bridge.cpp.
-#include "vm/libvirt/remote.h"
+#include "vm/remote/volumes.h"
 
 #include <libvirt/virterror.h>
 
@@ -17,7 +15,9 @@
 #include "util/files.h"
 #include "vm/libvirt/common.h"
 
-namespace klp::vm::libvirt {
+namespace klp::vm::remote {
+using libvirt::lastError;
+using libvirt::lastErrorIs;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -315,7 +315,7 @@ int sweepRemoteVmstate(virConnectPtr conn) {
 }
 
 std::string remoteEmulator(virConnectPtr conn, const MachineSpec& spec) {
-    if (!(spec.cpus > 1 && spec.arch->name == "x86_64"))
+    if (!libvirt::needsSingleThreadTcg(spec))
         return "";
     // The same wrapper as locally (common.h), but it must exist on that host:
     // aimed at the host's QEMU (from its domain capabilities), uploaded.
@@ -329,57 +329,10 @@ std::string remoteEmulator(virConnectPtr conn, const MachineSpec& spec) {
     std::string qemu = doc.child("domainCapabilities").child("path").text().as_string();
     if (qemu.empty() || qemu.find_first_of("'\"\\$` ") != std::string::npos)
         throw HarnessError("libvirt: host reports no usable QEMU path for " + spec.arch->libvirtArch);
-    std::string script = tcgSingleThreadScript(qemu);
+    std::string script = libvirt::tcgSingleThreadScript(qemu);
     std::string name = volumeSafe(sha256Hex(script).substr(0, 16) + "-tcg-single-" + fs::path(qemu).filename().string());
     return cachedVolume(conn, name, script.size(), 0755, "the TCG wrapper",
                         [&] { return std::unique_ptr<std::istream>(new std::istringstream(script)); });
 }
 
-std::string remoteDomainXml(const std::string& localXml, const RemotePaths& paths) {
-    pugi::xml_document doc;
-    if (!doc.load_string(localXml.c_str()))
-        throw HarnessError("remoteDomainXml: not XML");
-    auto dom = doc.child("domain");
-    auto os = dom.child("os");
-    if (!os.child("kernel") || !os.child("initrd"))
-        throw HarnessError("remoteDomainXml: no <kernel>/<initrd>");
-    os.child("kernel").text() = paths.kernel.c_str();
-    os.child("initrd").text() = paths.initrd.c_str();
-
-    auto dev = dom.child("devices");
-    if (paths.emulator.empty())
-        dev.remove_child("emulator");  // libvirt fills in the host's default for the arch
-    else
-        (dev.child("emulator") ? dev.child("emulator") : dev.prepend_child("emulator")).text() =
-            paths.emulator.c_str();
-    for (auto c : dev.children()) {
-        std::string n = c.name();
-        if ((n == "serial" || n == "console") && std::string(c.attribute("type").value()) == "file") {
-            c.attribute("type") = "pty";  // read through virDomainOpenConsole
-            c.remove_child("source");
-        } else if (n == "channel" && std::string(c.attribute("type").value()) == "unix") {
-            c.child("source").remove_attribute("path");  // libvirt generates one on the host
-        }
-    }
-    // The savevm node (domain_xml.cpp): -blockdev ...,file.filename=<local path>.
-    bool hadVmstate = false;
-    for (auto a : dom.child("qemu:commandline").children("qemu:arg")) {
-        std::string v = a.attribute("value").value();
-        auto at = v.find("file.filename=");
-        if (at == std::string::npos)
-            continue;
-        if (paths.vmstate.empty())
-            throw HarnessError("remoteDomainXml: the guest needs a vmstate volume (createScratchQcow2)");
-        auto end = v.find(',', at);
-        v = v.substr(0, at) + "file.filename=" + paths.vmstate + (end == std::string::npos ? "" : v.substr(end));
-        a.attribute("value") = v.c_str();
-        hadVmstate = true;
-    }
-    if (!paths.vmstate.empty() && !hadVmstate)
-        throw HarnessError("remoteDomainXml: a vmstate path was given but the XML has no vmstate node");
-    std::ostringstream out;
-    doc.save(out, "  ");
-    return out.str();
-}
-
-}  // namespace klp::vm::libvirt
+}  // namespace klp::vm::remote

@@ -1,4 +1,4 @@
-// StreamBridge (remote.h): a remote domain's console and virtio channels as a
+// StreamBridge (stream_bridge.h): a remote domain's console and virtio channels as a
 // local console.log and local unix sockets.
 //
 // Why non-blocking streams on libvirt's event loop rather than blocking streams
@@ -26,9 +26,10 @@
 #include "util/unix_socket.h"
 #include "util/error.h"
 #include "vm/libvirt/common.h"
-#include "vm/libvirt/remote.h"
+#include "vm/remote/stream_bridge.h"
 
-namespace klp::vm::libvirt {
+namespace klp::vm::remote {
+using libvirt::lastError;
 namespace fs = std::filesystem;
 
 namespace {
@@ -418,4 +419,4 @@ void StreamBridge::stop() {
     }
 }
 
-}  // namespace klp::vm::libvirt
+}  // namespace klp::vm::remote
