@@ -78,7 +78,8 @@ Booted bootFrom(const GuestArgs& a) {
     std::optional<image::ModuleSet> modules;
     if (a.modules || !a.userModules.empty())
         modules = b.bed->modules(kernel, image::inspectUserModules(a.userModules, image::ourModuleNames()));
-    b.guest = b.bed->boot(kernel, a.cmdline, modules ? &*modules : nullptr, 0, 0, false, {a.userland, {}});
+    b.guest = b.bed->boot({.kernel = kernel, .modules = modules ? &*modules : nullptr, .cmdline = a.cmdline,
+                           .layers = {a.userland, {}}});
     return b;
 }
 

@@ -43,19 +43,6 @@ std::string freshenCommand() {
 }
 }  // namespace
 
-std::string GuestConfig::key() const {
-    std::string k = kernel.arch + "|" + kernel.kernel.string() + "|" + cmdline + "|" + std::to_string(cpus) + "|" +
-                    std::to_string(memoryMiB) + "|";
-    if (modules)
-        for (const auto& ko : modules->modules)  // ours and a run's own (--module)
-            k += ko.string() + ";";
-    // A pristine revert never mixes userlands or payloads.
-    k += "|" + layers.userland;
-    for (const auto& a : layers.archives)
-        k += "|" + a.string();
-    return k;
-}
-
 Slot::Slot(Testbed& bed, bool coldBoot) : bed_(bed), coldBoot_(coldBoot) {}
 Slot::~Slot() {
     guest_.reset();
@@ -134,7 +121,7 @@ void Slot::bootCold(const GuestConfig& cfg, std::string& note) {
     snapshotted_ = false;
     key_.clear();
     bool revertible = !coldBoot_;
-    guest_ = bed_.boot(cfg.kernel, cfg.cmdline, cfg.modules, cfg.cpus, cfg.memoryMiB, revertible, cfg.layers);
+    guest_ = bed_.boot(cfg, revertible);
     key_ = cfg.key();
     if (!revertible || !guest_->vm().spec().revertible)
         return;
@@ -152,7 +139,7 @@ void Slot::bootCold(const GuestConfig& cfg, std::string& note) {
         note += std::string(note.empty() ? "" : "; ") + "no snapshot (" + e.what() + ")";
         progress(note);
         drop();
-        guest_ = bed_.boot(cfg.kernel, cfg.cmdline, cfg.modules, cfg.cpus, cfg.memoryMiB, false, cfg.layers);
+        guest_ = bed_.boot(cfg);
     }
 }
 

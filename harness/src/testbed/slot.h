@@ -10,16 +10,6 @@
 
 namespace klp::testbed {
 
-// What a guest is booted from. Guests of equal configs are interchangeable.
-struct GuestConfig {
-    image::KernelImage kernel;
-    const image::ModuleSet* modules = nullptr;
-    std::string cmdline;
-    int cpus = 0, memoryMiB = 0;  // 0: the testbed's Options
-    InitrdLayers layers;          // userland and extra archives
-    std::string key() const;
-};
-
 // How the last acquire() got its guest, for reports.
 struct Pristine {
     std::string method;  // "revert" or "cold-boot"

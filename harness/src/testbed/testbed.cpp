@@ -42,6 +42,19 @@ std::string tail(const fs::path& file, size_t n) {
 image::Toolchain toolchainOf(const vm::ArchProfile& a) { return {a.kbuildArch, a.crossCompile, a.bootImage}; }
 }  // namespace
 
+std::string GuestConfig::key() const {
+    std::string k = kernel.arch + "|" + kernel.kernel.string() + "|" + cmdline + "|" + std::to_string(cpus) + "|" +
+                    std::to_string(memoryMiB) + "|";
+    if (modules)
+        for (const auto& ko : modules->modules)  // ours and a run's own (--module)
+            k += ko.string() + ";";
+    // A pristine revert never mixes userlands or payloads.
+    k += "|" + layers.userland;
+    for (const auto& a : layers.archives)
+        k += "|" + a.string();
+    return k;
+}
+
 Guest::Guest(std::unique_ptr<vm::Instance> vm, fs::path key)
     : vm_(std::move(vm)),
       key_(std::move(key)),
@@ -164,9 +177,9 @@ std::vector<fs::path> Testbed::userlandLayers(const std::string& archName, const
     return layers;
 }
 
-std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std::string& extraCmdline,
-                                     const image::ModuleSet* modules, int cpus, int memoryMiB, bool revertible,
-                                     const InitrdLayers& layers) {
+std::unique_ptr<Guest> Testbed::boot(const GuestConfig& cfg, bool revertible) {
+    const image::KernelImage& kernel = cfg.kernel;
+    const InitrdLayers& layers = cfg.layers;
     const vm::ArchProfile& arch = vm::archProfile(kernel.arch);
     std::vector<fs::path> initrdLayers = userlandLayers(kernel.arch, layers.userland);
     initrdLayers.insert(initrdLayers.end(), layers.archives.begin(), layers.archives.end());
@@ -180,9 +193,9 @@ std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std
     overlay.addDirectory("root", 0700);
     overlay.addDirectory("root/.ssh", 0700);
     overlay.addFile("root/.ssh/authorized_keys", key_.publicLine + "\n", 0600);
-    if (modules) {
+    if (cfg.modules) {
         overlay.addDirectory("lib/klp");
-        for (const auto& ko : modules->modules)
+        for (const auto& ko : cfg.modules->modules)
             overlay.addFile("lib/klp/" + ko.filename().string(), readFile(ko));
     }
     image::assembleInitrd(dir / "initrd.img", initrdLayers, kernel, overlay.finish());
@@ -192,9 +205,9 @@ std::unique_ptr<Guest> Testbed::boot(const image::KernelImage& kernel, const std
     spec.arch = &arch;
     spec.kernel = kernel.kernel;
     spec.initrd = dir / "initrd.img";
-    spec.extraCmdline = extraCmdline;
-    spec.cpus = cpus > 0 ? cpus : opts_.cpus;
-    spec.memoryMiB = memoryMiB > 0 ? memoryMiB : opts_.memoryMiB;
+    spec.extraCmdline = cfg.cmdline;
+    spec.cpus = cfg.cpus > 0 ? cfg.cpus : opts_.cpus;
+    spec.memoryMiB = cfg.memoryMiB > 0 ? cfg.memoryMiB : opts_.memoryMiB;
     spec.revertible = revertible && arch.inPlaceRevert;
     spec.consoleLog = dir / "console.log";
     spec.channels = {{kSshPort, dir / "ssh.sock"}, {kUserPort, dir / "user.sock"}};

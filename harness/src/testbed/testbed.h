@@ -31,6 +31,16 @@ struct InitrdLayers {
     std::vector<std::filesystem::path> archives;
 };
 
+// What a guest is booted from. Guests of equal configs are interchangeable.
+struct GuestConfig {
+    image::KernelImage kernel{};
+    const image::ModuleSet* modules = nullptr;  // their .ko files go to /lib/klp/ in the guest
+    std::string cmdline{};                       // appended to the arch's kernel command line
+    int cpus = 0, memoryMiB = 0;                 // 0: the testbed's Options
+    InitrdLayers layers{};                       // userland and extra archives
+    std::string key() const;
+};
+
 // The userland kinds --userland takes.
 const std::vector<std::string>& userlandKinds();
 
@@ -103,12 +113,10 @@ public:
     // Throws UsageError for an unknown kind.
     std::vector<std::filesystem::path> userlandLayers(const std::string& arch, const std::string& kind);
 
-    // Boots `kernel` and returns once SSH answers (or throws, guest destroyed).
-    // `modules`' .ko files are in the guest under /lib/klp/. cpus/memory 0: the
-    // Options' values. `revertible`: the guest supports snapshot()/revert().
-    std::unique_ptr<Guest> boot(const image::KernelImage& kernel, const std::string& extraCmdline = {},
-                                const image::ModuleSet* modules = nullptr, int cpus = 0, int memoryMiB = 0,
-                                bool revertible = false, const InitrdLayers& layers = {});
+    // Boots a guest of `cfg` and returns once SSH answers (or throws, guest
+    // destroyed). `revertible`: the guest supports snapshot()/revert() (where
+    // the arch allows it).
+    std::unique_ptr<Guest> boot(const GuestConfig& cfg, bool revertible = false);
 
 private:
     vm::Backend& backend();  // opened on first use: bad input fails before libvirt starts

@@ -55,7 +55,7 @@ TEST_P(Guest, BootsRunsCommandsPushesFilesAndLeavesNoQemu) {
         runDir = bed.dir();
         auto kernel = bed.kernel(test::kernelOf(GetParam()), test::archOf(GetParam()));
         ASSERT_FALSE(kernel.release.empty());
-        auto guest = bed.boot(kernel);
+        auto guest = bed.boot({.kernel = kernel});
         ASSERT_TRUE(processMentions(runDir.string())) << "no QEMU found for " << runDir;
 
         // The guest runs the kernel we asked for.
@@ -107,7 +107,7 @@ TEST(GuestFailure, PanicWhileBootingIsReportedNotWaitedOut) {
     auto start = std::chrono::steady_clock::now();
     // No such init: the kernel panics ("No working init found"/"Attempted to kill init").
     try {
-        bed.boot(kernel, "rdinit=/nonexistent init=/nonexistent");
+        bed.boot({.kernel = kernel, .cmdline = "rdinit=/nonexistent init=/nonexistent"});
         FAIL() << "boot succeeded";
     } catch (const HarnessError& e) {
         EXPECT_NE(std::string(e.what()).find("panic"), std::string::npos) << e.what();

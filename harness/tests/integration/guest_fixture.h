@@ -34,7 +34,7 @@ struct GuestFixture {
     explicit GuestFixture(const std::string& target) {
         kernel = bed.kernel(kernelOf(target), archOf(target));
         modules = bed.modules(kernel);
-        guest = bed.boot(kernel, "", &modules);
+        guest = bed.boot({.kernel = kernel, .modules = &modules});
         // Transition debug lines ("is sleeping on function ...") need dynamic debug.
         sh("echo 'file kernel/livepatch/* +p' > /proc/dynamic_debug/control");
     }
