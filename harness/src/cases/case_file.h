@@ -11,15 +11,39 @@
 
 namespace klp::cases {
 
+// A step's value (its verb's own or an option's) as the parser checked it: the
+// text and what its kind (cases/verbs.h) reads from it, parsed once, when the
+// case is loaded.
+struct Value {
+    Value() = default;
+    // Text alone, typed fields unset: what code that builds a step used to
+    // assign (opts["timeout"] = "600"). cases::makeStep checks and reads it instead.
+    Value(std::string text) : text(std::move(text)) {}  // NOLINT(google-explicit-constructor)
+    std::string text;                 // as written, ${vars} expanded: what messages show
+    double seconds = 0;               // Kind::Seconds
+    long number = 0;                  // Kind::Integer
+    bool flag = false;                // Kind::Boolean
+    std::string errnoName;            // Kind::Errno: glibc's name (aliases resolved)
+    std::vector<std::string> arches;  // Kind::Arches
+};
+
 struct Step {
-    std::string verb;                          // "load", "disable", ...
-    std::string arg;                           // the verb's own value
-    std::map<std::string, std::string> opts;   // its other keys (validated per verb)
-    std::vector<check::Expectation> log;       // kernel log lines this step must print
-    int line = 0;                              // in the case file
+    std::string verb;                      // "load", "disable", ...
+    std::string arg;                       // the verb's own value as written (its default when left out)
+    Value argValue;                        // the same, read by its kind
+    // Its options, checked and read by its verb's row; options with a default
+    // (timeout among them) are always here.
+    std::map<std::string, Value> opts;
+    std::vector<check::Expectation> log;   // kernel log lines this step must print
+    int line = 0;                          // in the case file
+    bool has(const std::string& key) const { return opts.count(key) != 0; }
+    // An option the verb's row guarantees (required, or with a default). A key
+    // it does not is a bug in a run function: std::out_of_range.
+    const Value& at(const std::string& key) const { return opts.at(key); }
+    // The option's text, or `def` without it.
     std::string opt(const std::string& key, const std::string& def = "") const {
         auto it = opts.find(key);
-        return it == opts.end() ? def : it->second;
+        return it == opts.end() ? def : it->second.text;
     }
 };
 
@@ -49,6 +73,9 @@ struct Case {
     std::vector<check::Expectation> log;  // over the whole case's kernel log
     std::vector<CaseFile> files;
     std::map<std::string, std::string> vars;  // `vars:` as resolved (defaults, then --var)
+    // Generated work (a kernel selftest script, ...) sets these; case files keep the defaults.
+    bool observe = true;  // livepatch dynamic debug and klp-watch in the guest (they add kernel log lines)
+    std::string repro;    // the command that re-runs this case ("": `repro` with its file)
 };
 
 // What a case may name besides the fixed vocabulary (verbs, arches, errno

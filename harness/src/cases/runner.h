@@ -1,22 +1,19 @@
 // Runs one case in a fresh guest and judges it: the step engine.
 #pragma once
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cases/case_file.h"
+#include "cases/verdict.h"
 #include "check/transitions.h"
 #include "image/kernels.h"
 #include "image/modules.h"
+#include "testbed/pool.h"
 #include "testbed/slot.h"
 
 namespace klp::cases {
-
-// KCIDB words: PASS, FAIL (the kernel did not do what the case expects), ERROR
-// (the case or its guest broke: crash, hang), SKIP (not applicable), MISS (the
-// harness could not run it).
-enum class Verdict { Pass, Fail, Error, Skip, Miss };
-const char* verdictName(Verdict v);
 
 struct StepResult {
     int line = 0;
@@ -52,9 +49,15 @@ struct RunLimits {
     bool keepGuest = false;
 };
 
-// Gets a pristine guest of `cfg` from `slot` (reverted or booted), runs `c` in
+// Gets a pristine guest of `cfg` from `pool` (reverted or booted), runs `c` in
 // it, hands it back. Logs go to `dir`. Never throws: every problem becomes a verdict.
-CaseResult runCase(const Case& c, testbed::Slot& slot, const testbed::GuestConfig& cfg,
+CaseResult runCase(const Case& c, testbed::Pool& pool, const testbed::GuestConfig& cfg,
                    const std::filesystem::path& dir, const RunLimits& limits = {});
+
+// The verdict of one case run several times (--repeat): the runs' verdict when
+// they all agree, else FLAKY.
+Verdict foldAttempts(const std::vector<CaseResult>& attempts);
+// The attempt whose details a report shows: the first that did not PASS, else the last.
+const CaseResult& shownAttempt(const std::vector<CaseResult>& attempts);
 
 }  // namespace klp::cases

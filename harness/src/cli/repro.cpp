@@ -31,24 +31,23 @@ std::string shellQuote(const std::string& s) {
     return q + "'";
 }
 
-std::string reproCommand(const std::string& caseFile, const std::string& arch, const std::string& kernel, int line,
-                         const std::string& cmdline, const std::vector<std::string>& modules,
-                         const std::vector<std::string>& vars, const std::string& userland, int cpus, int memory) {
-    std::string cmd = "klp-harness repro " + shellQuote(caseFile) + " --arch " + arch + " --kernel " + shellQuote(kernel);
-    if (line > 0)
-        cmd += " --until " + std::to_string(line);
-    if (!cmdline.empty())
-        cmd += " --cmdline " + shellQuote(cmdline);
-    for (const auto& m : modules)
+std::string reproCommand(const ReproArgs& a) {
+    std::string cmd =
+        "klp-harness repro " + shellQuote(a.caseFile) + " --arch " + a.arch + " --kernel " + shellQuote(a.kernel);
+    if (a.until > 0)
+        cmd += " --until " + std::to_string(a.until);
+    if (!a.cmdline.empty())
+        cmd += " --cmdline " + shellQuote(a.cmdline);
+    for (const auto& m : a.modules)
         cmd += " --module " + shellQuote(m);
-    for (const auto& v : vars)
+    for (const auto& v : a.vars)
         cmd += " --var " + shellQuote(v);
-    if (!userland.empty() && userland != "base")
-        cmd += " --userland " + userland;
-    if (cpus != 1)
-        cmd += " --cpus " + std::to_string(cpus);
-    if (memory != 512)
-        cmd += " --memory " + std::to_string(memory);
+    if (!a.userland.empty() && a.userland != "base")
+        cmd += " --userland " + a.userland;
+    if (a.cpus != 1)
+        cmd += " --cpus " + std::to_string(a.cpus);
+    if (a.memory != 512)
+        cmd += " --memory " + std::to_string(a.memory);
     return cmd;
 }
 

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/guest_options.h"
+
 namespace klp::cli {
 
 // A libvirt host for `run --host URI[,SLOTS]`; uri "" is the embedded driver.
@@ -14,18 +16,12 @@ struct Host {
 // Throws UsageError on a bad slot count.
 Host parseHost(const std::string& text);
 
-struct RunArgs {
+struct RunArgs : GuestOptions {
     std::vector<std::string> arches;   // empty: x86_64
     std::vector<std::string> kernels;  // NAME (for every arch) or ARCH:NAME
     std::vector<std::string> paths;
     std::string matrix;                // a matrix file instead of arches/kernels/paths
-    std::string cacheDir;
-    std::string uri;
     std::string out;
-    std::string cmdline;               // extra kernel command line
-    std::string userland = "base";     // guest userland: base or full (testbed::userlandKinds)
-    int cpus = 1;
-    int memory = 512;
     // CI mode: any verdict but PASS fails the run (exit 1), except the SKIPs
     // named in expectSkips (case names; such a case must then really SKIP).
     bool strict = false;
@@ -38,7 +34,6 @@ struct RunArgs {
     bool untilFail = false;
     std::string shard;                 // "i/n"
     std::string durations;             // a previous results.json (or its dir)
-    std::vector<std::string> modules;  // --module: .ko files or source dirs, beside ours in /lib/klp/
     std::vector<std::string> vars;     // --var NAME=VALUE for the cases' vars:
 };
 

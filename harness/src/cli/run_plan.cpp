@@ -74,7 +74,13 @@ RunPlan planRun(const RunArgs& a) {
             }))
             throw UsageError("--expect-skip " + name + ": no such case in the paths given");
 
-    // The units in run order (per entry, per target, per case), then this shard's.
+    Config base;
+    base.userland = a.userland;  // one for the whole run
+    planUnits(plan, a, base);
+    return plan;
+}
+
+void planUnits(RunPlan& plan, const RunArgs& a, const Config& base) {
     auto& configs = plan.configs;
     auto& units = plan.units;
     std::map<std::string, int> dirUses;
@@ -85,8 +91,12 @@ RunPlan planRun(const RunArgs& a) {
             if (configs[i].target.arch == t.arch && configs[i].target.kernel == t.kernel &&
                 configs[i].cmdline == cmdline && configs[i].cpus == cpus && configs[i].memory == memory)
                 return i;
-        configs.push_back({t, cmdline, cpus, memory, {}, {}});
-        configs.back().userland = a.userland;  // one for the whole run
+        Config c = base;
+        c.target = t;
+        c.cmdline = cmdline;
+        c.cpus = cpus;
+        c.memory = memory;
+        configs.push_back(std::move(c));
         return configs.size() - 1;
     };
     for (const auto& e : plan.entries)
@@ -100,23 +110,22 @@ RunPlan planRun(const RunArgs& a) {
             }
         }
     plan.allUnits = units.size();
-    if (!a.shard.empty()) {
-        auto [index, count] = report::parseShard(a.shard);
-        std::map<std::string, double> durations;
-        if (!a.durations.empty())
-            durations = report::durationsFrom(report::readResults(a.durations));
-        std::vector<report::WorkUnit> all;
-        for (const auto& u : units)
-            all.push_back({u.c->name, configs[u.config].target.arch, configs[u.config].target.kernel});
-        auto mine = report::shardUnits(all, index, count, durations);
-        std::set<std::string> keep;
-        for (const auto& w : mine)
-            keep.insert(w.caseName + "|" + w.arch + "|" + w.kernel);
-        std::erase_if(units, [&](const Unit& u) {
-            return !keep.count(u.c->name + "|" + configs[u.config].target.arch + "|" + configs[u.config].target.kernel);
-        });
-    }
-    return plan;
+    if (a.shard.empty())
+        return;
+    auto [index, count] = report::parseShard(a.shard);
+    std::map<std::string, double> durations;
+    if (!a.durations.empty())
+        durations = report::durationsFrom(report::readResults(a.durations));
+    std::vector<report::WorkUnit> all;
+    for (const auto& u : units)
+        all.push_back({u.c->name, configs[u.config].target.arch, configs[u.config].target.kernel});
+    auto mine = report::shardUnits(all, index, count, durations);
+    std::set<std::string> keep;
+    for (const auto& w : mine)
+        keep.insert(w.caseName + "|" + w.arch + "|" + w.kernel);
+    std::erase_if(units, [&](const Unit& u) {
+        return !keep.count(u.c->name + "|" + configs[u.config].target.arch + "|" + configs[u.config].target.kernel);
+    });
 }
 
 cases::CaseNames runNames(const std::vector<std::string>& modules, const std::vector<std::string>& vars,
@@ -152,7 +161,7 @@ void checkLivepatches(const RunPlan& plan, size_t config, const image::ModuleSet
         for (const auto& s : u.c->steps) {
             const cases::Verb* verb = cases::findVerb(s.verb);
             auto it = theirs.find(s.arg);
-            if (!verb || verb->argName != "patch" || it == theirs.end() || it->second.livepatch)
+            if (!verb || !verb->needsLivepatch() || it == theirs.end() || it->second.livepatch)
                 continue;
             std::string given;
             for (const auto& m : plan.userModules)

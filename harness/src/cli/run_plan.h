@@ -24,7 +24,11 @@ struct Config {
     image::KernelImage kernel;
     image::ModuleSet modules;
     std::string userland = "base";
-    testbed::GuestConfig guest() const { return {kernel, &modules, cmdline, cpus, memory, {userland, {}}}; }
+    std::vector<std::filesystem::path> archives;  // cpio layers over the userland (a selftests payload)
+    bool ourModules = true;  // our modules (and --module ones) in /lib/klp/; false: work that needs none
+    testbed::GuestConfig guest() const {
+        return {kernel, ourModules ? &modules : nullptr, cmdline, cpus, memory, {userland, archives}};
+    }
 };
 
 // A run group as the flags or a matrix row give it; it owns its cases.
@@ -54,6 +58,12 @@ struct RunPlan {
 // Throws UsageError (one line, file:line where a file is at fault) for bad
 // flags, case files, matrix files or --durations.
 RunPlan planRun(const RunArgs& a);
+
+// The units of `plan.entries` in run order (per entry, per target, per case),
+// each on a config made with `base` (its target, cmdline, cpus and memory set
+// per unit), then cut to a.shard. For every kind of work: planRun uses it for
+// case files; generated work fills the entries itself.
+void planUnits(RunPlan& plan, const RunArgs& a, const Config& base);
 
 // What cases may name in a run: our modules, the --module ones, and the --var
 // values. Throws UsageError for a bad --module or --var.

@@ -8,16 +8,11 @@
 #include <string>
 #include <string_view>
 
+#include "guest/connection.h"
+
 namespace klp::guest {
 
-struct ExecResult {
-    int exitCode = -1;  // -1: no exit status (killed, timed out)
-    std::string out;
-    std::string err;
-    bool timedOut = false;
-};
-
-class SshSession {
+class SshSession : public Connection {
 public:
     // Connects through `socket` and authenticates as root with `privateKey`.
     // Retries until `timeout`; between tries calls `alive`, which should throw if
@@ -29,16 +24,16 @@ public:
                                                std::chrono::milliseconds timeout,
                                                const std::function<void()>& alive,
                                                std::chrono::milliseconds attemptTimeout = std::chrono::hours(1));
-    ~SshSession();
+    ~SshSession() override;
 
     // Runs `command` with /bin/sh in the guest. On timeout the channel is closed
     // and timedOut is set (the guest process may live on).
     ExecResult exec(const std::string& command, std::chrono::milliseconds timeout,
-                    std::string_view input = {});
+                    std::string_view input = {}) override;
 
     // Writes `data` to `remotePath` over SFTP with `mode`.
     void pushData(std::string_view data, const std::string& remotePath, int mode = 0644);
-    void push(const std::filesystem::path& local, const std::string& remotePath);
+    void push(const std::filesystem::path& local, const std::string& remotePath) override;
 
     SshSession(const SshSession&) = delete;
     SshSession& operator=(const SshSession&) = delete;

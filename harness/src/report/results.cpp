@@ -8,6 +8,7 @@
 #include <ctime>
 #include <initializer_list>
 
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/process.h"
@@ -16,12 +17,7 @@ namespace klp::report {
 namespace fs = std::filesystem;
 
 namespace {
-std::string isoNow() {
-    char buf[32];
-    std::time_t t = std::time(nullptr);
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-    return buf;
-}
+std::string isoNow() { return nowText(); }
 }  // namespace
 
 Json runMetadata(const std::string& backend) {

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cases/runner.h"
+#include "cases/verdict.h"
 
 namespace klp::selftests {
 

@@ -6,18 +6,12 @@
 #include <string>
 #include <thread>
 
+#include "testbed/pool.h"
 #include "testbed/testbed.h"
 
 namespace klp::testbed {
 
-// How the last acquire() got its guest, for reports.
-struct Pristine {
-    std::string method;  // "revert" or "cold-boot"
-    double seconds = 0;  // until SSH answered
-    std::string note;    // where a revert's time went, or why there was none
-};
-
-class Slot {
+class Slot : public Pool {
 public:
     // `coldBoot`: never revert (every case boots its own guest).
     Slot(Testbed& bed, bool coldBoot);
@@ -28,10 +22,14 @@ public:
     // reverted guest's RNG state is the snapshot's). `setup`: a guest shell
     // line run in the same round trip. Throws if no guest comes up.
     Guest& acquire(const GuestConfig& cfg, const std::string& setup = {});
+    Lease lease(const GuestConfig& cfg, const std::string& setup) override {
+        Guest& g = acquire(cfg, setup);
+        return {g.ssh(), g.vm(), g.consoleOffset()};
+    }
     // The case is done with the guest. A guest that still runs is kept for the
     // next acquire() to revert (unless coldBoot); one that stopped is dropped.
-    void release();
-    const Pristine& last() const { return last_; }
+    void release() override;
+    const Pristine& last() const override { return last_; }
     // The guest the slot holds: the last acquire()'s (after release(), one kept
     // to revert, or nullptr).
     Guest* current() { return guest_.get(); }

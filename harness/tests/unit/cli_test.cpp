@@ -24,11 +24,26 @@ ProcessResult cli(const std::string& args) {
 }
 }  // namespace
 
+// Each subcommand as a row of the help's "Subcommands:" list (the banner line
+// above it mentions some of their words too, so only rows count).
 TEST(Cli, HelpListsSubcommands) {
     auto r = cli("--help");
     EXPECT_EQ(r.exitCode, 0);
-    for (const char* sub : {"boot", "exec", "proxy", "kernels"})
-        EXPECT_NE(r.output.find(sub), std::string::npos) << sub;
+    auto list = r.output.find("\nSubcommands:\n");
+    ASSERT_NE(list, std::string::npos) << r.output;
+    std::string rows = r.output.substr(list);
+    for (const char* sub : {"boot", "exec", "proxy", "kernels", "repro", "run", "prepare", "selftests", "report",
+                            "merge", "diff", "list"})
+        EXPECT_NE(rows.find(std::string("\n  ") + sub + " "), std::string::npos) << sub << " is no row of:\n" << rows;
+}
+
+// selftests runs through the same executor as run: the same scheduling flags.
+TEST(Cli, SelftestsTakeTheExecutorsOptions) {
+    auto r = cli("selftests --help");
+    EXPECT_EQ(r.exitCode, 0);
+    for (const char* flag : {"--jobs", "--repeat", "--until-fail", "--shard", "--durations", "--host", "--strict",
+                             "--expect-skip", "--cold-boot"})
+        EXPECT_NE(r.output.find(flag), std::string::npos) << flag << " missing from:\n" << r.output;
 }
 
 TEST(Cli, UnknownKernelListsKnownOnes) {
