@@ -5,15 +5,13 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <cstdio>
-#include <sstream>
 
 #include "cases/verbs.h"
+#include "check/crash.h"
 #include "image/modules.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/yaml_error.h"
-#include "vm/arch.h"
 
 namespace klp::cases {
 namespace fs = std::filesystem;
@@ -22,21 +20,6 @@ namespace {
 
 // Case files are small; a huge one is a mistake (or an attack on the parser).
 constexpr uintmax_t kMaxCaseFileBytes = 1024 * 1024;
-
-// A "major.minor" version like 6.12.
-bool isVersion(const std::string& v) {
-    int a = 0, b = 0;
-    char rest = 0;
-    return std::sscanf(v.c_str(), "%d.%d%c", &a, &b, &rest) == 2 && a > 0 && b >= 0 &&
-           v.find_first_not_of("0123456789.") == std::string::npos;
-}
-
-std::string joinedNames(const std::set<std::string>& names) {
-    std::string out;
-    for (const auto& n : names)
-        out += (out.empty() ? "" : ", ") + n;
-    return out;
-}
 
 bool isVarName(const std::string& n) {
     return !n.empty() && !std::isdigit(static_cast<unsigned char>(n[0])) &&
@@ -79,29 +62,6 @@ struct Parser {
             i = end + 1;
         }
         return out;
-    }
-
-    void checkArches(const YAML::Node& at, const std::vector<std::string>& arches, const std::string& key) const {
-        auto known = vm::knownArches();
-        if (arches.empty())
-            fail(at, "'" + key + "' names no arch (x86_64, ppc64le)");
-        for (const auto& a : arches)
-            if (std::find(known.begin(), known.end(), a) == known.end())
-                fail(at, "unknown arch '" + a + "' in '" + key + "' (x86_64, ppc64le)");
-    }
-
-    void checkVersion(const YAML::Node& at, const std::string& v) const {
-        if (!isVersion(v))
-            fail(at, "kernel-min '" + v + "' is not a version like 6.12");
-    }
-
-    // A module a step names: ours (or a run's own), or a guest path.
-    void checkModule(const YAML::Node& at, const std::string& module) const {
-        if (!names || module.find('/') != std::string::npos || names->modules.count(module) ||
-            (names->unsetVarsOk && module.find('<') != std::string::npos))
-            return;
-        fail(at, "unknown module '" + module + "' (known: " + joinedNames(names->modules) +
-                     "; or a path in the guest)");
     }
 
     [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const { yamlError(file, at, what); }
@@ -174,6 +134,7 @@ struct Parser {
         return out;
     }
 
+    // A step: its verb's row (cases/verbs.h) checks and reads every value.
     Step step(const YAML::Node& n) const {
         if (!n.IsMap())
             fail(n, "a step is a mapping like '- load: klp_basic'");
@@ -198,6 +159,8 @@ struct Parser {
                 known += (known.empty() ? "" : ", ") + v.name;
             fail(n, "step without a known verb (verbs: " + known + ")");
         }
+        std::map<std::string, std::string> texts;
+        std::map<std::string, YAML::Node> nodes;
         for (const auto& kv : n) {
             std::string key = keyOf(kv.first);
             if (key == s.verb)
@@ -206,80 +169,32 @@ struct Parser {
                 s.log = expectations(kv.second);
                 continue;
             }
-            if (!verb->required.count(key) && !verb->optional.count(key) && !commonOptions().count(key)) {
-                std::string allowed;
-                for (const auto* set : {&verb->required, &verb->optional, &commonOptions()})
-                    for (const auto& o : *set)
-                        allowed += (allowed.empty() ? "" : ", ") + o;
-                fail(kv.first, "'" + s.verb + "' has no option '" + key + "' (allowed: " + allowed + ", log)");
-            }
-            s.opts[key] = scalar(kv.second, key);
+            texts[key] = scalar(kv.second, key);
+            nodes[key] = kv.second;
         }
-        for (const auto& r : verb->required)
-            if (!s.opts.count(r))
-                fail(n, "'" + s.verb + "' needs '" + r + "'");
-        if (s.arg.empty() && !verb->argName.empty())
-            fail(n, "'" + s.verb + "' needs a " + verb->argName + " ('- " + s.verb + ": <" + verb->argName + ">')");
-        if (s.verb == "sleep") {
-            try {
-                if (std::stod(s.arg) < 0)
-                    throw std::invalid_argument("");
-            } catch (...) {
-                fail(n, "sleep takes a number of seconds");
-            }
-        }
-        if (s.opts.count("exit")) {
-            try {
-                std::stoi(s.opts["exit"]);
-            } catch (...) {
-                fail(n, "exit must be a number");
-            }
-        }
-        if (s.opts.count("arch"))
-            checkArches(n["arch"], stepArches(s), "arch");
-        if (s.opts.count("kernel-min"))
-            checkVersion(n["kernel-min"], s.opt("kernel-min"));
-        if (s.opts.count("expect-re")) {
-            try {
-                check::compile({check::Expectation::Regex, s.opt("expect-re")});
-            } catch (const std::invalid_argument& err) {
-                fail(n["expect-re"], "bad regex \"" + s.opt("expect-re") + "\": " + err.what());
-            }
-        }
-        if (s.opts.count("errno")) {
-            try {
-                canonicalErrno(s.opt("errno"));
-            } catch (const UsageError& e) {
-                fail(n["errno"], e.what());
-            }
-        }
-        if ((verb->argName == "module" || verb->argName == "patch") ||
-            ((s.verb == "hold" || s.verb == "release") && !s.arg.empty()))
-            checkModule(argNode, s.arg);
-        if (s.opts.count("timeout")) {
-            try {
-                if (std::stoi(s.opts["timeout"]) <= 0)
-                    throw std::invalid_argument("");
-            } catch (...) {
-                fail(n, "timeout must be a positive number of seconds");
-            }
-        }
+        readStep(*verb, s, texts, names, [&](const std::string& key, const std::string& what) {
+            if (key == s.verb)
+                fail(argNode, what);
+            auto it = nodes.find(key);
+            fail(it == nodes.end() ? n : it->second, what);
+        });
         return s;
+    }
+
+    // A value of the case as a whole, checked by the same kinds as a step's.
+    Value value(const YAML::Node& at, const ValueSpec& spec, const std::string& text, const std::string& subject) const {
+        try {
+            return parseValue(spec, text, subject, false, names);
+        } catch (const std::invalid_argument& e) {
+            fail(at, e.what());
+        }
     }
 };
 
 Case parseCaseNodes(const std::string& text, const fs::path& file, const std::string& name, const CaseNames* names);
 }  // namespace
 
-std::vector<std::string> stepArches(const Step& s) {
-    std::vector<std::string> out;
-    std::string list = s.opt("arch");
-    std::replace(list.begin(), list.end(), ',', ' ');
-    std::istringstream in(list);
-    for (std::string a; in >> a;)
-        out.push_back(a);
-    return out;
-}
+std::vector<std::string> stepArches(const Step& s) { return s.has("arch") ? s.at("arch").arches : std::vector<std::string>{}; }
 
 CaseNames ourCaseNames() {
     CaseNames n;
@@ -340,6 +255,19 @@ std::map<std::string, std::string> parseVars(const Parser& p, const YAML::Node& 
     return out;
 }
 
+// `expect-crash:` a kind the console classifier reports (check/crash.h).
+std::string expectedCrash(const Parser& p, const YAML::Node& v) {
+    std::string kind = p.scalar(v, "expect-crash");
+    const auto& kinds = check::crashKinds();
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+        std::string known;
+        for (const auto& k : kinds)
+            known += (known.empty() ? "" : ", ") + k;
+        p.fail(v, "unknown crash kind '" + kind + "' in 'expect-crash' (" + known + ")");
+    }
+    return kind;
+}
+
 // `files: {host path (relative to the case file): guest path}`.
 std::vector<CaseFile> parseFiles(const Parser& p, const YAML::Node& v, bool listing) {
     if (!v.IsMap())
@@ -388,7 +316,7 @@ Case parseCaseNodes(const std::string& text, const fs::path& file, const std::st
         else if (key == "seeds" || key == "seed")
             c.seeds = p.strings(v, key);
         else if (key == "expect-crash")
-            c.expectCrash = p.scalar(v, key);
+            c.expectCrash = expectedCrash(p, v);
         else if (key == "log")
             c.log = p.expectations(v);
         else if (key == "requires") {
@@ -397,13 +325,13 @@ Case parseCaseNodes(const std::string& text, const fs::path& file, const std::st
             for (const auto& r : v) {
                 std::string rk = p.keyOf(r.first);
                 if (rk == "arch") {
-                    c.arches = p.strings(r.second, rk);
-                    p.checkArches(r.second, c.arches, "requires: arch");
+                    std::string list;
+                    for (const auto& a : p.strings(r.second, rk))
+                        list += (list.empty() ? "" : ", ") + a;
+                    c.arches = p.value(r.second, {Kind::Arches}, list, "requires: arch").arches;
                 } else if (rk == "kernel-min") {
-                    c.kernelMin = p.scalar(r.second, rk);
-                    p.checkVersion(r.second, c.kernelMin);
-                }
-                else
+                    c.kernelMin = p.value(r.second, {Kind::KernelVersion}, p.scalar(r.second, rk), rk).text;
+                } else
                     p.fail(r.first, "unknown requirement '" + rk + "' (arch, kernel-min)");
             }
         } else if (key == "machine") {

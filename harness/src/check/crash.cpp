@@ -91,6 +91,10 @@ constexpr std::array<FormDef, FormCount> kForms = {{
     {Warning, "WARNING", false, R"(WARNING: (?:CPU: \d+ PID: \d+ )?at )"},
 }};
 
+// An x86 die line names its own kind ("general protection fault: 0000 [#1]"),
+// over the form's "oops".
+constexpr std::array<const char*, 3> kX86DieKinds = {"general protection fault", "invalid opcode", "double fault"};
+
 const std::vector<std::unique_ptr<RE2>>& formRegexes() {
     static const std::vector<std::unique_ptr<RE2>> res = [] {
         std::vector<std::unique_ptr<RE2>> v;
@@ -321,12 +325,11 @@ std::optional<Classified> classify(std::string_view s) {
         if (c.form == X86Die) {
             std::string str;
             RE2::PartialMatch(s, *res[i], &str);
-            if (startsWith(str, "general protection fault"))
-                c.kind = "general protection fault";
-            else if (startsWith(str, "invalid opcode"))
-                c.kind = "invalid opcode";
-            else if (startsWith(str, "double fault"))
-                c.kind = "double fault";
+            for (const char* kind : kX86DieKinds)
+                if (startsWith(str, kind)) {
+                    c.kind = kind;
+                    break;
+                }
         }
         return c;
     }
@@ -480,6 +483,22 @@ std::vector<Crash> findCrashes(std::string_view console) {
         isOpen = true;
     }
     return out;
+}
+
+const std::vector<std::string>& crashKinds() {
+    static const std::vector<std::string> kinds = [] {
+        std::vector<std::string> v;
+        auto add = [&v](const std::string& kind) {
+            if (std::find(v.begin(), v.end(), kind) == v.end())
+                v.push_back(kind);
+        };
+        for (const auto& f : kForms)
+            add(f.kind);
+        for (const char* kind : kX86DieKinds)
+            add(kind);
+        return v;
+    }();
+    return kinds;
 }
 
 }  // namespace klp::check

@@ -34,4 +34,7 @@ struct Crash {
 // matching is linear-time (RE2), so huge or binary console output is harmless.
 std::vector<Crash> findCrashes(std::string_view console);
 
+// Every kind findCrashes reports (what a case's `expect-crash:` may name).
+const std::vector<std::string>& crashKinds();
+
 }  // namespace klp::check

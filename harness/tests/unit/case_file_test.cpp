@@ -83,7 +83,7 @@ TEST(CaseFile, ErrorsNameFileAndLine) {
     EXPECT_EQ(d.error("steps:\n  - load: x\n"), file + ":1: the case has no title");
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load: [x\n").rfind(file + ":", 0), 0u);
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    timeout: soon\n"),
-              file + ":3: timeout must be a positive number of seconds");
+              file + ":4: timeout must be a positive number of seconds");
     EXPECT_EQ(d.error("title: t\nsteps:\n  - load: x\n    unload: y\n").rfind(file + ":4: one step has two verbs", 0), 0u);
 }
 
