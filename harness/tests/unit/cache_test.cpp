@@ -4,8 +4,11 @@
 
 #include <filesystem>
 
+#include "image/recipe.h"
 #include "temp_dir.h"
 #include "util/files.h"
+#include "util/paths.h"
+#include "util/process.h"
 
 using namespace klp;
 namespace fs = std::filesystem;
@@ -93,4 +96,37 @@ TEST(KeyHasher, FileContentNotNameOrTime) {
     KeyHasher c;
     c.addFile("recipe", t.path / "two");
     EXPECT_NE(a.hex(), c.hex());
+}
+
+// Every recipe sources images/lib.sh: its content is in every recipe's key, as
+// are the KLP_* variables the recipe runs with (another arch, another entry).
+TEST(Recipe, KeyHoldsTheSharedLibraryAndTheEnvironment) {
+    KeyHasher amd64, ppc64el;
+    image::Recipe("userland-full.sh", {{"KLP_DEB_ARCH", "amd64"}}).addTo(amd64);
+    image::Recipe("userland-full.sh", {{"KLP_DEB_ARCH", "ppc64el"}}).addTo(ppc64el);
+    const fs::path lib = projectDir() / "images" / "lib.sh";
+    EXPECT_NE(amd64.text().find("recipe-lib=" + sha256File(lib) + "\n"), std::string::npos) << amd64.text();
+    EXPECT_NE(amd64.text().find("KLP_DEB_ARCH=amd64\n"), std::string::npos) << amd64.text();
+    EXPECT_NE(amd64.hex(), ppc64el.hex());
+}
+
+TEST(Recipe, RunsThroughEnvWithItsVariables) {
+    image::Recipe r("own-kernel.sh", {{"KLP_KARCH", "powerpc"}, {"KLP_CROSS_COMPILE", ""}});
+    EXPECT_EQ(r.command({"OUT", "linux-source-6.1"}),
+              (std::vector<std::string>{"env", "KLP_KARCH=powerpc", "KLP_CROSS_COMPILE=",
+                                        (projectDir() / "images" / "own-kernel.sh").string(), "OUT",
+                                        "linux-source-6.1"}));
+}
+
+// Run by hand without the harness's variables, a recipe stops at once naming the
+// one it misses (lib.sh's need_env), before it downloads anything.
+TEST(Recipe, WithoutItsVariableStopsNamingIt) {
+    TempDir t;
+    const fs::path err = t.path / "stderr";
+    auto r = runProcess({"env", "-u", "KLP_DEB_ARCH", (projectDir() / "images" / "userland-full.sh").string(),
+                         (t.path / "out.cpio.gz").string()},
+                        err);
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(readFile(err).find("KLP_DEB_ARCH is not set"), std::string::npos) << readFile(err);
+    EXPECT_FALSE(fs::exists(t.path / "out.cpio.gz"));
 }
