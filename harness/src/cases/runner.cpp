@@ -10,6 +10,7 @@
 #include "cases/verbs.h"
 #include "check/crash.h"
 #include "check/expect.h"
+#include "check/guest_gone.h"
 #include "check/kernel_log.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -302,6 +303,7 @@ CaseResult runCase(const Case& c, testbed::Pool& pool, const testbed::GuestConfi
 
     Verdict verdict = Verdict::Pass;
     std::string reason;
+    std::string lostWith;  // the connection's error, when the guest stopped answering
     // A reverted guest appends to the console log its earlier lives wrote.
     ConsoleWatch watch(guest.instance, guest.consoleOffset);
     CaseRun run(c, guest, kernel, limits, res, log);
@@ -316,23 +318,15 @@ CaseResult runCase(const Case& c, testbed::Pool& pool, const testbed::GuestConfi
     } catch (const std::exception& e) {
         verdict = Verdict::Error;  // the guest stopped answering, or the harness broke
         reason = e.what();
+        lostWith = e.what();
         log.line(std::string("error: ") + e.what());
         watch.checkVanished(std::chrono::seconds(3));
     }
     watch.stop();
-    if (watch.vanished()) {
-        verdict = Verdict::Error;
-        reason = "guest vanished: its QEMU stopped while the case ran (killed from outside?)";
-        log.line("error: " + reason);
-    } else if (auto crash = watch.crash()) {
-        log.line("console: " + crash->kind + ": " + crash->title + " (guest destroyed)");
-        res.detail = "the console showed \"" + crash->title + "\" (console.log); the guest was destroyed at once";
-        if (crash->kind == c.expectCrash && verdict == Verdict::Error)
-            verdict = Verdict::Pass;  // the crash the case provokes ended it, as intended
-    }
 
     // Keep the kernel log as the guest had it, then the console (crash reports).
-    keepKernelLog(c, guest, res, log);
+    if (!watch.vanished() && !watch.crash())
+        keepKernelLog(c, guest, res, log);
     std::string console;
     try {
         console = readFile(guest.instance.spec().consoleLog).substr(guest.consoleOffset);
@@ -341,6 +335,24 @@ CaseResult runCase(const Case& c, testbed::Pool& pool, const testbed::GuestConfi
     }
     if (!limits.keepGuest)
         pool.release();
+
+    // Say what happened to a guest that went away, in its console's words.
+    if (watch.vanished()) {
+        verdict = Verdict::Error;
+        std::string gone = check::guestGoneTitle(console);
+        reason = gone.empty() ? "guest vanished: its QEMU stopped while the case ran (killed from outside?)" : gone;
+        res.detail = "last console lines (console.log):\n" + check::lastLines(console, 8);
+        log.line("error: " + reason);
+    } else if (auto crash = watch.crash()) {
+        log.line("console: " + crash->kind + ": " + crash->title + " (guest destroyed)");
+        res.detail = "the console showed \"" + crash->title + "\" (console.log); the guest was destroyed at once";
+        if (crash->kind == c.expectCrash && verdict == Verdict::Error)
+            verdict = Verdict::Pass;  // the crash the case provokes ended it, as intended
+    } else if (std::string lost = check::connectionLostTitle(lostWith); !lost.empty()) {
+        reason = lost;
+        res.detail = "the guest's QEMU still ran; last console lines (console.log):\n" + check::lastLines(console, 8);
+        log.line("error: " + reason);
+    }
 
     for (const auto& crash : check::findCrashes(console)) {
         if (!c.expectCrash.empty() && crash.kind == c.expectCrash)

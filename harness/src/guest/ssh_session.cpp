@@ -118,6 +118,15 @@ SshSession::~SshSession() {
         close(fd_);
 }
 
+namespace {
+// A command as an error message names it: its first line, cut short.
+std::string brief(const std::string& command) {
+    size_t start = command.find_first_not_of(" \n");
+    std::string line = start == std::string::npos ? "" : command.substr(start, command.find('\n', start) - start);
+    return line.size() > 60 || command.find('\n', start) != std::string::npos ? line.substr(0, 60) + " ..." : line;
+}
+}  // namespace
+
 ExecResult SshSession::exec(const std::string& command, std::chrono::milliseconds timeout,
                             std::string_view input) {
     ssh_session s = sess(session_);
@@ -127,7 +136,7 @@ ExecResult SshSession::exec(const std::string& command, std::chrono::millisecond
         std::string msg = ssh_get_error(s);
         if (ch)
             ssh_channel_free(ch);
-        throw HarnessError("SSH: cannot run '" + command + "': " + msg);
+        throw HarnessError("SSH: cannot run '" + brief(command) + "': " + msg);
     }
     if (!input.empty() &&
         ssh_channel_write(ch, input.data(), static_cast<uint32_t>(input.size())) == SSH_ERROR) {
@@ -138,11 +147,25 @@ ExecResult SshSession::exec(const std::string& command, std::chrono::millisecond
 
     ExecResult r;
     const auto deadline = Clock::now() + timeout;
+    // While a command is quiet, an SSH_MSG_IGNORE now and then proves the
+    // session's server is still there: should it have died (killed in the
+    // guest), the relay hands these bytes to a fresh server, whose banner
+    // breaks this session at once instead of after the whole timeout.
+    constexpr auto kProbeEvery = std::chrono::seconds(5);
+    auto nextProbe = Clock::now() + kProbeEvery;
     char buf[16384];
     for (;;) {
         int n = ssh_channel_read_timeout(ch, buf, sizeof buf, 0, 100);
-        if (n > 0)
+        if (n > 0) {
             r.out.append(buf, static_cast<size_t>(n));
+            nextProbe = Clock::now() + kProbeEvery;
+        } else if (n == 0 && Clock::now() > nextProbe) {
+            if (ssh_send_ignore(s, "klp-harness") != SSH_OK) {
+                ssh_channel_free(ch);
+                throw HarnessError(std::string("SSH: connection to the guest lost: ") + ssh_get_error(s));
+            }
+            nextProbe = Clock::now() + kProbeEvery;
+        }
         int m;
         while ((m = ssh_channel_read_nonblocking(ch, buf, sizeof buf, 1)) > 0)
             r.err.append(buf, static_cast<size_t>(m));
