@@ -4,6 +4,7 @@
 #include <chrono>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "cases/console_watch.h"
@@ -12,6 +13,7 @@
 #include "check/expect.h"
 #include "check/guest_gone.h"
 #include "check/kernel_log.h"
+#include "check/kmsg.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -59,11 +61,38 @@ namespace {
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-std::vector<std::string> kernelLog(guest::Connection& guest) {
-    auto r = guest.exec("dmesg", std::chrono::seconds(60));
-    if (r.timedOut || r.exitCode != 0)
-        throw HarnessError("cannot read the guest's kernel log");
-    return check::normaliseLog(r.out);
+using StepLogRef = const std::function<void(const std::string&)>&;
+
+const char* kKmsgFile = kKernelLogFile;
+
+// A marker record in the kernel log, once the file holds everything before it:
+// its sequence number.
+uint64_t markKernelLog(guest::Connection& guest) {
+    auto r = guest.exec(std::string("klp-kmsg mark ") + kKmsgFile, std::chrono::seconds(30));
+    if (r.timedOut || r.exitCode != 0 || r.out.empty())
+        throw HarnessError("cannot mark the guest's kernel log: " + (r.err.empty() ? r.out : r.err));
+    return std::stoull(r.out);
+}
+
+// What the kernel printed after the marker `from` (0: since boot), normalised
+// for expectations; `to` becomes a new marker's sequence number. One round trip.
+std::vector<std::string> kernelLogSince(guest::Connection& guest, uint64_t from, uint64_t& to, StepLogRef log) {
+    const std::string mark = "@@klp-kmsg ";
+    auto r = guest.exec(std::string("b=$(klp-kmsg mark ") + kKmsgFile + ") && awk -F'[,;]' -v a=" +
+                            std::to_string(from) + " -v b=$b '$2+0>a && $2+0<b' " + kKmsgFile + " && echo \"" + mark +
+                            "$b\"",
+                        std::chrono::seconds(60));
+    auto at = r.out.rfind(mark);
+    if (r.timedOut || r.exitCode != 0 || at == std::string::npos)
+        throw HarnessError("cannot read the guest's kernel log: " + (r.err.empty() ? r.out : r.err));
+    to = std::stoull(r.out.substr(at + mark.size()));
+    auto w = check::kmsgWindow(std::string_view(r.out).substr(0, at), from, to);
+    if (w.lost)
+        log("kernel log: " + std::to_string(w.lost) + " records overwritten in the ring buffer before they were read");
+    std::string text;
+    for (const auto& l : w.lines)
+        text += l + "\n";
+    return check::normaliseLog(text);
 }
 
 // What distro livepatch QA prints for a transition that does not end: every task
@@ -110,6 +139,12 @@ struct StepLog {
 const char* kObserveSetup = "echo 'file kernel/livepatch/* +p' > /proc/dynamic_debug/control; "
                             "klp-watch 50 > /tmp/klp-watch.log 2>&1 < /dev/null &";
 
+// What every case's guest runs first: the kernel log follower, then (observed
+// cases) the transition debug and watcher.
+std::string setupFor(const Case& c) {
+    return std::string("klp-kmsg follow ") + kKmsgFile + " > /dev/null 2>&1 < /dev/null & " + (c.observe ? kObserveSetup : "");
+}
+
 std::string lineOf(int line) { return "line " + std::to_string(line) + ": "; }
 
 // Why a step makes the case fail, in one line: where in the case file, or
@@ -145,9 +180,8 @@ public:
                 return;
         }
         if (verdict == Verdict::Pass && !c_.log.empty() && !res_.stoppedBefore) {
-            if (!linesFresh_)
-                lines_ = kernelLog(guest_.connection);
-            auto m = check::matchLog(c_.log, lines_);
+            uint64_t to = 0;
+            auto m = check::matchLog(c_.log, kernelLogSince(guest_.connection, 0, to, logLine()));
             if (!m.ok) {
                 verdict = Verdict::Fail;
                 reason = c_.file.filename().string() + ":" + std::to_string(c_.log[m.failed].sourceLine) + ": case log";
@@ -169,33 +203,27 @@ private:
     bool step(const Step& s, Verdict& verdict, std::string& reason) {
         StepResult sr{s.line, s.verb, s.arg, "pass", "", 0, {}};
         const auto t = Clock::now();
-        auto arches = stepArches(s);
-        bool archOk = arches.empty() || std::find(arches.begin(), arches.end(), kernel_.arch) != arches.end();
-        bool kernelOk = !s.opts.count("kernel-min") || kernelAtLeast(kernel_.release, s.opt("kernel-min"));
-        if (!archOk || !kernelOk) {
+        if (std::string why = stepSkipReason(s, kernel_.arch, kernel_.release); !why.empty()) {
             sr.status = "skip";
-            sr.message = !archOk ? "only on " + s.opt("arch") : "needs kernel " + s.opt("kernel-min");
+            sr.message = why;
             res_.steps.push_back(sr);
             log_.line(lineOf(s.line) + s.verb + " " + s.arg + ": skip (" + sr.message + ")");
             return true;
         }
         const Verb* verb = findVerb(s.verb);
-        StepContext ctx{guest_.connection,
-                        std::chrono::seconds(std::stoi(s.opt("timeout", std::to_string(verb->defaultTimeout))))};
+        StepContext ctx{guest_.connection, stepTimeout(s)};
         // The kernel log is read around the steps that check it (and for the case's
         // own log check), not after every step: each read is a guest round trip.
-        if (!s.log.empty() && !linesFresh_)
-            lines_ = kernelLog(guest_.connection);
-        size_t before = lines_.size();
+        // A step's window: from a marker just before it to one just after it
+        // (the last step's closing marker, when it had one).
+        if (!s.log.empty() && !markFresh_)
+            markSeq_ = markKernelLog(guest_.connection);
+        const uint64_t from = markSeq_;
         StepOutcome o = verb->run(s, ctx);
         sr.subtests = o.subtests;
-        linesFresh_ = !s.log.empty();
-        if (linesFresh_)
-            lines_ = kernelLog(guest_.connection);
+        markFresh_ = !s.log.empty();
         if (o.ok && !o.skip && !s.log.empty()) {
-            // The step's own window: what the kernel printed while it ran.
-            std::vector<std::string> window(lines_.begin() + static_cast<long>(std::min(before, lines_.size())),
-                                            lines_.end());
+            auto window = kernelLogSince(guest_.connection, from, markSeq_, logLine());
             auto m = check::matchLog(s.log, window);
             if (!m.ok)
                 o = {false, m.message, o.subtests, false, false, o.output};
@@ -233,26 +261,39 @@ private:
     const RunLimits& limits_;
     CaseResult& res_;
     StepLog& log_;
-    std::vector<std::string> lines_;
-    bool linesFresh_ = false;
+    std::function<void(const std::string&)> logLine() {
+        return [this](const std::string& l) { log_.line(l); };
+    }
+    uint64_t markSeq_ = 0;    // the newest step marker's sequence number
+    bool markFresh_ = false;  // set right after the previous step: it can open the next window
 };
 
-// Keeps the kernel log as the guest had it and, when observed, klp-watch's
-// transitions, in one round trip.
+// Keeps the whole kernel log (from the follower's file, a chunk at a time,
+// however long it grew) as kernel.log in dmesg's form and, when observed,
+// klp-watch's transitions.
 void keepKernelLog(const Case& c, testbed::Lease guest, CaseResult& res, StepLog& log) {
     try {
-        const std::string mark = "@@klp-harness: transitions@@";
-        std::string cmd = c.observe ? "dmesg; echo " + mark + "; cat /tmp/klp-watch.log" : "dmesg; echo " + mark;
-        auto r = guest.connection.exec(cmd, std::chrono::seconds(20));
-        auto split = r.out.rfind("\n" + mark + "\n");
-        if (r.timedOut || split == std::string::npos)
+        fs::path raw = res.dir / "kmsg.records";
+        guest.connection.pull(kKmsgFile, raw);
+        {
+            std::ifstream in(raw);
+            std::ofstream out(res.dir / "kernel.log");
+            for (std::string line; std::getline(in, line);)
+                if (auto r = check::parseKmsgRecord(line))
+                    out << check::dmesgLine(*r) << "\n";
+        }
+        fs::remove(raw);
+    } catch (const std::exception& e) {
+        log.line(std::string("kernel log not kept: ") + e.what());
+    }
+    if (!c.observe)
+        return;
+    try {
+        auto r = guest.connection.exec("cat /tmp/klp-watch.log", std::chrono::seconds(20));
+        if (r.timedOut)
             return;
-        writeFile(res.dir / "kernel.log", r.out.substr(0, split + 1));
-        if (!c.observe)
-            return;
-        std::string watchLog = r.out.substr(split + mark.size() + 2);
-        writeFile(res.dir / "transitions.log", watchLog);
-        res.transitions = check::parseWatchLog(watchLog);
+        writeFile(res.dir / "transitions.log", r.out);
+        res.transitions = check::parseWatchLog(r.out);
         for (const auto& t : res.transitions)
             log.line("transition: " + t.describe());
     } catch (...) {
@@ -290,7 +331,7 @@ CaseResult runCase(const Case& c, testbed::Pool& pool, const testbed::GuestConfi
 
     std::optional<testbed::Lease> leased;
     try {
-        leased.emplace(pool.lease(cfg, c.observe ? kObserveSetup : ""));
+        leased.emplace(pool.lease(cfg, setupFor(c)));
         res.boot = pool.last().method;
         res.bootSeconds = pool.last().seconds;
         log.line("guest: " + res.boot + " in " + std::to_string(res.bootSeconds).substr(0, 5) + " s" +

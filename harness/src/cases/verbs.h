@@ -16,6 +16,10 @@
 
 namespace klp::cases {
 
+// The guest's whole kernel log, one /dev/kmsg record a line, kept by
+// `klp-kmsg follow` (guest/tools/klp-kmsg.c) from the start of every case.
+inline constexpr const char* kKernelLogFile = "/tmp/klp-kmsg.log";
+
 struct StepContext {
     guest::Connection& guest;
     std::chrono::seconds timeout;  // the step's timeout (stepTimeout)

@@ -25,6 +25,9 @@ public:
                             std::string_view input = {}) = 0;
     // Copies the host file `local` to `remotePath` in the guest. Throws HarnessError.
     virtual void push(const std::filesystem::path& local, const std::string& remotePath) = 0;
+    // Copies the guest file `remotePath` to the host file `local`, a chunk at a
+    // time (a huge file never sits in memory). Throws HarnessError.
+    virtual void pull(const std::string& remotePath, const std::filesystem::path& local) = 0;
 };
 
 }  // namespace klp::guest

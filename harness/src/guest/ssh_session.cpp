@@ -1,5 +1,7 @@
 #include "guest/ssh_session.h"
 
+#include <fstream>
+
 #include <fcntl.h>
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
@@ -187,41 +189,81 @@ ExecResult SshSession::exec(const std::string& command, std::chrono::millisecond
     return r;
 }
 
-void SshSession::pushData(std::string_view data, const std::string& remotePath, int mode) {
-    ssh_session s = sess(session_);
-    sftp_session sftp = sftp_new(s);
-    if (!sftp || sftp_init(sftp) != SSH_OK) {
-        std::string msg = ssh_get_error(s);
-        if (sftp)
-            sftp_free(sftp);
-        throw HarnessError("SFTP: cannot start (is sftp-server in the guest?): " + msg);
+namespace {
+// One SFTP subsystem channel of a session, for one transfer.
+class Sftp {
+public:
+    explicit Sftp(ssh_session s) : s_(s), sftp_(sftp_new(s)) {
+        if (!sftp_ || sftp_init(sftp_) != SSH_OK) {
+            std::string msg = ssh_get_error(s);
+            if (sftp_)
+                sftp_free(sftp_);
+            throw HarnessError("SFTP: cannot start (is sftp-server in the guest?): " + msg);
+        }
     }
-    auto fail = [&](const std::string& what) {
-        std::string msg = what + " " + remotePath + ": " + ssh_get_error(s) + " (sftp error " +
-                          std::to_string(sftp_get_error(sftp)) + ")";
-        sftp_free(sftp);
-        throw HarnessError("SFTP: " + msg);
-    };
-    sftp_file f = sftp_open(sftp, remotePath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                            static_cast<mode_t>(mode));
+    ~Sftp() {
+        if (done_) {
+            // Let sftp-server exit and its channel close before freeing: otherwise
+            // dropbear may close the session's next channel at once (seen with 0.2-0.4 s transfers).
+            ssh_channel_send_eof(sftp_->channel);
+            ssh_channel_get_exit_status(sftp_->channel);
+        }
+        sftp_free(sftp_);
+    }
+    sftp_session get() { return sftp_; }
+    [[noreturn]] void fail(const std::string& what, const std::string& path) {
+        throw HarnessError("SFTP: " + what + " " + path + ": " + ssh_get_error(s_) + " (sftp error " +
+                           std::to_string(sftp_get_error(sftp_)) + ")");
+    }
+    void done() { done_ = true; }
+
+private:
+    ssh_session s_;
+    sftp_session sftp_;
+    bool done_ = false;
+};
+}  // namespace
+
+void SshSession::pushData(std::string_view data, const std::string& remotePath, int mode) {
+    Sftp sftp(sess(session_));
+    sftp_file f = sftp_open(sftp.get(), remotePath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, static_cast<mode_t>(mode));
     if (!f)
-        fail("cannot open");
+        sftp.fail("cannot open", remotePath);
     for (size_t off = 0; off < data.size();) {
         size_t chunk = std::min<size_t>(32768, data.size() - off);
         ssize_t w = sftp_write(f, data.data() + off, chunk);
         if (w <= 0) {
             sftp_close(f);
-            fail("write failed on");
+            sftp.fail("write failed on", remotePath);
         }
         off += static_cast<size_t>(w);
     }
     if (sftp_close(f) != SSH_NO_ERROR)
-        fail("close failed on");
-    // Let sftp-server exit and its channel close before freeing: otherwise
-    // dropbear may close the session's next channel at once (seen with 0.2-0.4 s transfers).
-    ssh_channel_send_eof(sftp->channel);
-    ssh_channel_get_exit_status(sftp->channel);
-    sftp_free(sftp);
+        sftp.fail("close failed on", remotePath);
+    sftp.done();
+}
+
+void SshSession::pull(const std::string& remotePath, const std::filesystem::path& local) {
+    Sftp sftp(sess(session_));
+    sftp_file f = sftp_open(sftp.get(), remotePath.c_str(), O_RDONLY, 0);
+    if (!f)
+        sftp.fail("cannot open", remotePath);
+    std::ofstream out(local, std::ios::binary | std::ios::trunc);
+    char buf[32768];
+    for (;;) {  // chunk by chunk: a huge file never sits in memory
+        ssize_t n = sftp_read(f, buf, sizeof buf);
+        if (n < 0) {
+            sftp_close(f);
+            sftp.fail("read failed on", remotePath);
+        }
+        if (n == 0)
+            break;
+        out.write(buf, n);
+    }
+    sftp_close(f);
+    if (!out.flush())
+        throw HarnessError("cannot write " + local.string());
+    sftp.done();
 }
 
 void SshSession::push(const fs::path& local, const std::string& remotePath) {

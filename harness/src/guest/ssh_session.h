@@ -34,6 +34,7 @@ public:
     // Writes `data` to `remotePath` over SFTP with `mode`.
     void pushData(std::string_view data, const std::string& remotePath, int mode = 0644);
     void push(const std::filesystem::path& local, const std::string& remotePath) override;
+    void pull(const std::string& remotePath, const std::filesystem::path& local) override;
 
     SshSession(const SshSession&) = delete;
     SshSession& operator=(const SshSession&) = delete;

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "cases/verbs.h"
+
 namespace klp::selftests {
 namespace fs = std::filesystem;
 
@@ -36,12 +38,10 @@ std::vector<cases::Case> scriptCases(const Payload& p, const Source& src, const 
         c.repro = repro + " --filter " + c.name;
         // has_kdir (newer functions.sh) wants a kbuild dir to exist only to be
         // sure the modules could be built: they were, on the host, and are here.
-        cases::Step s;
-        s.verb = "kselftest";
-        s.arg = std::string("cd ") + kGuestDir + " && " +
-                (p.layout == "test_modules" ? std::string("KDIR=") + kGuestDir + "/test_modules " : "") + "./" +
-                script + " 2>&1";
-        s.opts["timeout"] = std::to_string(timeoutSeconds);
+        std::string command = std::string("cd ") + kGuestDir + " && " +
+                              (p.layout == "test_modules" ? std::string("KDIR=") + kGuestDir + "/test_modules " : "") +
+                              "./" + script + " 2>&1";
+        cases::Step s = cases::makeStep("kselftest", command, {{"timeout", std::to_string(timeoutSeconds)}});
         c.steps.push_back(std::move(s));
         out.push_back(std::move(c));
     }

@@ -1,23 +1,31 @@
 // cases::runCase against a scripted guest: how steps, the kernel log, the
-// console and the guest's answers become a verdict. (The integration tests run
-// the same engine against real guests.)
+// console and the guest's answers become a verdict. The guest's answers are
+// shaped as the real one gives them (klp-kmsg's records are /dev/kmsg's); the
+// integration tests run the same engine against real guests.
 #include <gtest/gtest.h>
 
 #include "cases/runner.h"
+#include "cases/verbs.h"
 #include "scripted_pool.h"
 #include "temp_dir.h"
 #include "util/files.h"
 
 using namespace klp;
-using klp::test::answer;
+using test::re;
+using test::said;
 
 namespace {
 
 const std::string kFixtures = KLP_FIXTURES;
 
+// A /dev/kmsg record line as `klp-kmsg follow` keeps it.
+std::string record(uint64_t seq, const std::string& text, uint64_t usec = 2000000) {
+    return "6," + std::to_string(seq) + "," + std::to_string(usec) + ",-;" + text + "\n";
+}
+
 struct RunnerTest : ::testing::Test {
     test::TempDir tmp;
-    test::ScriptedConnection guest;
+    test::ScriptedGuest guest;
     std::filesystem::path console = tmp.path / "console.log";
     testbed::GuestConfig cfg;
 
@@ -27,15 +35,22 @@ struct RunnerTest : ::testing::Test {
         cfg.kernel.name = "debian-6.12";
         cfg.kernel.release = "6.12.117+deb12-cloud-amd64";
     }
-    cases::Case parse(const std::string& yaml) {
-        return cases::parseCaseText(yaml, tmp.path / "x.yaml", "x");
-    }
+    cases::Case parse(const std::string& yaml) { return cases::parseCaseText(yaml, tmp.path / "x.yaml", "x"); }
     cases::CaseResult run(const cases::Case& c, test::ScriptedPool& pool) {
         return cases::runCase(c, pool, cfg, tmp.path / "out");
     }
-    // The round trip that ends every case: the kernel log, a marker, klp-watch's log.
-    void expectEnd(const std::string& dmesg = "") {
-        guest.script.push_back(answer("dmesg; echo @@klp-harness: transitions@@", dmesg + "@@klp-harness: transitions@@\n"));
+    // A marker before a step that checks the kernel log.
+    void expectMark(uint64_t seq) { guest.expect("klp-kmsg mark /tmp/klp-kmsg.log", said(std::to_string(seq) + "\n")); }
+    // The records after marker `from` (awk's choice: the host checks again), up to a new marker `to`.
+    void expectWindow(uint64_t from, const std::string& records, uint64_t to) {
+        guest.expect(re("^b=\\$\\(klp-kmsg mark /tmp/klp-kmsg.log\\) && awk .* -v a=" + std::to_string(from) + " "),
+                     said(records + "@@klp-kmsg " + std::to_string(to) + "\n"));
+    }
+    // What ends every case: the follower's file pulled, klp-watch's log read.
+    void expectEnd(const std::string& records, bool observed = true) {
+        guest.file("/tmp/klp-kmsg.log", records);
+        if (observed)
+            guest.expect("cat /tmp/klp-watch.log", said(""));
     }
 };
 
@@ -49,20 +64,24 @@ steps:
     log:
       - "livepatch: enabling patch 'klp_basic'"
 )");
-    guest.script = {answer("echo hi", "hi\n"), answer("dmesg", "[    1.0] boot\n"),
-                    answer("insmod-ish"), answer("dmesg", "[    1.0] boot\n[    2.0] livepatch: enabling patch 'klp_basic'\n")};
-    expectEnd();
+    guest.expect("echo hi", said("hi\n"));
+    expectMark(12);
+    guest.expect("insmod-ish", said(""));
+    expectWindow(12, record(13, "livepatch: enabling patch 'klp_basic'"), 14);
+    expectEnd(record(1, "Linux version 6.12") + record(13, "livepatch: enabling patch 'klp_basic'"));
     test::ScriptedPool pool(guest, console);
     auto r = run(c, pool);
     EXPECT_EQ(r.verdict, cases::Verdict::Pass) << r.reason << "\n" << r.detail;
     ASSERT_EQ(r.steps.size(), 2u);
     EXPECT_EQ(r.steps[1].status, "pass");
     EXPECT_EQ(pool.released, 1);
+    EXPECT_NE(pool.setups.at(0).find("klp-kmsg follow /tmp/klp-kmsg.log"), std::string::npos);
     EXPECT_NE(pool.setups.at(0).find("klp-watch"), std::string::npos) << "a case file's guest is observed";
-    EXPECT_TRUE(guest.script.empty());
+    EXPECT_EQ(readFile(tmp.path / "out/kernel.log"),
+              "[    2.000000] Linux version 6.12\n[    2.000000] livepatch: enabling patch 'klp_basic'\n");
 }
 
-TEST_F(RunnerTest, ALogLineBeforeTheStepIsNotItsOwn) {
+TEST_F(RunnerTest, ARecordBeforeTheStepsMarkerIsNotItsOwn) {
     auto c = parse(R"(title: t
 seeds: [s]
 steps:
@@ -70,14 +89,44 @@ steps:
     log:
       - "patching complete"
 )");
-    // The line was there before the step ran: the step's window is empty.
-    guest.script = {answer("dmesg", "[    1.0] livepatch: patching complete\n"), answer("true"),
-                    answer("dmesg", "[    1.0] livepatch: patching complete\n")};
-    expectEnd();
+    // The guest's answer holds a record from before the window (seq 11 <= 12):
+    // the host keeps to the sequence numbers too.
+    expectMark(12);
+    guest.expect("true", said(""));
+    expectWindow(12, record(11, "livepatch: 'klp_basic': patching complete"), 14);
+    expectEnd("");
     test::ScriptedPool pool(guest, console);
     auto r = run(c, pool);
     EXPECT_EQ(r.verdict, cases::Verdict::Fail);
     EXPECT_EQ(r.reason, "x.yaml:4: run true");
+}
+
+// The issue this design fixes: 100,000 lines printed by one step wrap the
+// printk ring buffer; the next step's window, by sequence numbers, still holds
+// exactly that step's line.
+TEST_F(RunnerTest, AFloodThatWrapsTheRingBufferLeavesTheNextWindowExact) {
+    auto c = parse(R"(title: t
+seeds: [s]
+steps:
+  - run: flood
+  - run: load-ish
+    log:
+      - "livepatch: 'klp_basic': patching complete"
+)");
+    guest.expect("flood", said(""));
+    expectMark(100020);
+    guest.expect("load-ish", said(""));
+    expectWindow(100020, record(100021, "livepatch: 'klp_basic': patching complete"), 100022);
+    std::string all;
+    for (uint64_t seq = 1; seq <= 100022; seq++)
+        all += record(seq, seq == 100021 ? "livepatch: 'klp_basic': patching complete" : "flood line");
+    expectEnd(all);
+    test::ScriptedPool pool(guest, console);
+    auto r = run(c, pool);
+    EXPECT_EQ(r.verdict, cases::Verdict::Pass) << r.reason << "\n" << r.detail;
+    // The whole log is kept, however long: every record, as dmesg shows them.
+    std::string kept = readFile(tmp.path / "out/kernel.log");
+    EXPECT_EQ(std::count(kept.begin(), kept.end(), '\n'), 100022);
 }
 
 TEST_F(RunnerTest, AFailedStepEndsTheCaseWithItsFileLine) {
@@ -88,8 +137,8 @@ steps:
     expect: "0"
   - run: never reached
 )");
-    guest.script = {answer("tainted", "4096\n")};
-    expectEnd();
+    guest.expect("tainted", said("4096\n"));
+    expectEnd("");
     test::ScriptedPool pool(guest, console);
     auto r = run(c, pool);
     EXPECT_EQ(r.verdict, cases::Verdict::Fail);
@@ -98,11 +147,29 @@ steps:
     EXPECT_EQ(r.steps.size(), 1u);
 }
 
+TEST_F(RunnerTest, TheCasesOwnLogIsCheckedOverEverythingSinceBoot) {
+    auto c = parse(R"(title: t
+seeds: [s]
+steps:
+  - run: "true"
+log:
+  - "klp_target: loaded"
+  - not: "Oops"
+)");
+    guest.expect("true", said(""));
+    expectWindow(0, record(5, "klp_target: loaded, value=original hold=0"), 9);
+    expectEnd("");
+    test::ScriptedPool pool(guest, console);
+    auto r = run(c, pool);
+    EXPECT_EQ(r.verdict, cases::Verdict::Pass) << r.reason << "\n" << r.detail;
+}
+
 TEST_F(RunnerTest, ARecordedOopsOnTheConsoleIsAnErrorWithItsTitle) {
     auto c = parse("title: t\nseeds: [s]\nsteps:\n  - run: \"true\"\n");
+    c.observe = false;  // whether the watch destroys the guest before the end's reads is timing: none to read
     writeFile(console, readFile(kFixtures + "/crash/x86_64-debian-6.12-oops.txt"));
-    guest.script = {answer("true")};
-    expectEnd();
+    guest.expect("true", said(""), test::kAnyTimes);
+    guest.file("/tmp/klp-kmsg.log", "");
     test::ScriptedPool pool(guest, console);
     auto r = run(c, pool);
     EXPECT_EQ(r.verdict, cases::Verdict::Error);
@@ -110,15 +177,17 @@ TEST_F(RunnerTest, ARecordedOopsOnTheConsoleIsAnErrorWithItsTitle) {
     EXPECT_NE(r.reason.find(r.crashTitle), std::string::npos) << r.reason;
 }
 
-TEST_F(RunnerTest, AGuestThatStopsAnsweringIsAnError) {
+TEST_F(RunnerTest, AGuestWhoseConnectionBreaksIsAnErrorSayingSo) {
     auto c = parse("title: t\nseeds: [s]\nsteps:\n  - run: \"true\"\n  - run: \"false\"\n");
-    guest.script = {answer("true")};
-    guest.script.push_back({"false", {}, true});
-    expectEnd();
+    writeFile(console, "[    3.0] klp-init: ready\n");
+    guest.expect("true", said(""));
+    guest.expect("false", test::lost());
+    expectEnd("");
     test::ScriptedPool pool(guest, console);
     auto r = run(c, pool);
     EXPECT_EQ(r.verdict, cases::Verdict::Error);
-    EXPECT_NE(r.reason.find("connection to the guest lost"), std::string::npos) << r.reason;
+    EXPECT_EQ(r.reason, "SSH connection to the guest lost: Socket error: disconnected");
+    EXPECT_NE(r.detail.find("klp-init: ready"), std::string::npos) << "the last console lines: " << r.detail;
 }
 
 TEST_F(RunnerTest, ACaseForAnotherArchSkipsWithoutAGuest) {
@@ -134,29 +203,27 @@ cases::Case selftestCase(const std::string& script) {
     cases::Case c;
     c.name = "selftests/" + script;
     c.observe = false;
-    cases::Step s;
-    s.verb = "kselftest";
-    s.arg = "cd /opt/selftests/livepatch && ./" + script + ".sh 2>&1";
-    c.steps.push_back(s);
+    c.steps.push_back(
+        cases::makeStep("kselftest", "cd /opt/selftests/livepatch && ./" + script + ".sh 2>&1", {{"timeout", "900"}}));
     return c;
 }
 
 TEST_F(RunnerTest, AKselftestScriptPassesWithItsTestsAsSubtests) {
-    guest.script = {answer("./test-livepatch.sh", readFile(kFixtures + "/selftests/test-livepatch-pass.txt"))};
-    guest.script.push_back(answer("dmesg; echo @@klp-harness: transitions@@", "@@klp-harness: transitions@@\n"));
+    guest.expect("./test-livepatch.sh", said(readFile(kFixtures + "/selftests/test-livepatch-pass.txt")));
+    expectEnd("", /*observed=*/false);
     test::ScriptedPool pool(guest, console);
     auto r = run(selftestCase("test-livepatch"), pool);
     EXPECT_EQ(r.verdict, cases::Verdict::Pass) << r.reason;
     ASSERT_EQ(r.steps.size(), 1u);
     EXPECT_FALSE(r.steps[0].subtests.empty());
-    EXPECT_EQ(pool.setups.at(0), "") << "a selftest's guest gets no dynamic debug or klp-watch";
-    EXPECT_EQ(guest.sent.back().find("klp-watch"), std::string::npos);
+    EXPECT_EQ(pool.setups.at(0).find("klp-watch"), std::string::npos)
+        << "a selftest's guest gets no dynamic debug or klp-watch: " << pool.setups.at(0);
     EXPECT_NE(readFile(tmp.path / "out/steps.log").find("TEST: "), std::string::npos) << "the script's output is kept";
 }
 
 TEST_F(RunnerTest, AKselftestScriptFailsWithItsOwnDiff) {
-    guest.script = {{"./test-state.sh", {1, readFile(kFixtures + "/selftests/test-fail-diff.txt"), "", false}, false}};
-    guest.script.push_back(answer("dmesg; echo @@klp-harness: transitions@@", "@@klp-harness: transitions@@\n"));
+    guest.expect("./test-state.sh", said(readFile(kFixtures + "/selftests/test-fail-diff.txt"), 1));
+    expectEnd("", false);
     test::ScriptedPool pool(guest, console);
     auto r = run(selftestCase("test-state"), pool);
     EXPECT_EQ(r.verdict, cases::Verdict::Fail);
@@ -165,8 +232,8 @@ TEST_F(RunnerTest, AKselftestScriptFailsWithItsOwnDiff) {
 }
 
 TEST_F(RunnerTest, AKselftestScriptExitingFourSkips) {
-    guest.script = {{"./test-ftrace.sh", {4, "SKIP: failed to set kernel.ftrace_enabled = 1\n", "", false}, false}};
-    guest.script.push_back(answer("dmesg; echo @@klp-harness: transitions@@", "@@klp-harness: transitions@@\n"));
+    guest.expect("./test-ftrace.sh", said("SKIP: failed to set kernel.ftrace_enabled = 1\n", 4));
+    expectEnd("", false);
     test::ScriptedPool pool(guest, console);
     auto r = run(selftestCase("test-ftrace"), pool);
     EXPECT_EQ(r.verdict, cases::Verdict::Skip);

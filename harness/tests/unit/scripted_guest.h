@@ -18,6 +18,9 @@
 
 #include <deque>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,6 +54,9 @@ inline guest::ExecResult said(std::string out, int exitCode = 0, std::string err
 }
 // A command that did not finish within its timeout.
 inline guest::ExecResult timedOut() { return {-1, "", "", true}; }
+// A command during which the connection broke (the guest went away): exec
+// throws, as the SSH session does (exitCode -2 marks it; never a real one).
+inline guest::ExecResult lost() { return {-2, "", "", false}; }
 
 constexpr int kAnyTimes = -1;
 
@@ -63,7 +69,13 @@ public:
         return *this;
     }
 
-    // Every command asked for, in order; pushes as "push LOCAL REMOTE".
+    // What pull() of the guest file `remote` gets (a recorded file's content).
+    ScriptedGuest& file(std::string remote, std::string content) {
+        files_[std::move(remote)] = std::move(content);
+        return *this;
+    }
+
+    // Every command asked for, in order; pushes as "push LOCAL REMOTE", pulls as "pull REMOTE".
     const std::vector<std::string>& commands() const { return commands_; }
 
     guest::ExecResult exec(const std::string& command, std::chrono::milliseconds, std::string_view) override {
@@ -81,11 +93,21 @@ public:
         guest::ExecResult answer = e.answer;
         if (++e.used == e.times)
             script_.pop_front();
+        if (answer.exitCode == lost().exitCode)
+            throw std::runtime_error("SSH: connection to the guest lost: Socket error: disconnected");
         return answer;
     }
 
     void push(const std::filesystem::path& local, const std::string& remote) override {
         commands_.push_back("push " + local.string() + " " + remote);
+    }
+
+    void pull(const std::string& remote, const std::filesystem::path& local) override {
+        commands_.push_back("pull " + remote);
+        auto it = files_.find(remote);
+        if (it == files_.end())
+            throw std::runtime_error("SFTP: cannot open " + remote + ": no such file (not scripted)");
+        std::ofstream(local, std::ios::binary) << it->second;
     }
 
     ~ScriptedGuest() override {
@@ -103,6 +125,7 @@ private:
     };
     std::deque<Expected> script_;
     std::vector<std::string> commands_;
+    std::map<std::string, std::string> files_;
 };
 
 }  // namespace klp::test
