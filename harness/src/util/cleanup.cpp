@@ -182,3 +182,10 @@ CreatingResource::~CreatingResource() {
 }
 
 }  // namespace klp
+
+namespace klp {
+bool interrupted() {
+    std::lock_guard lock(mutex);
+    return shuttingDown;
+}
+}  // namespace klp

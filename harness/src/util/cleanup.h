@@ -29,6 +29,9 @@ int registerCleanup(std::function<void()> action);
 // (it ends the process), so normal exit never races it. Returns `code`.
 int exitCode(int code);
 
+// True once a signal's cleanup has begun (guests are being destroyed on purpose).
+bool interrupted();
+
 // Drops a registered action without running it.
 void unregisterCleanup(int handle);
 

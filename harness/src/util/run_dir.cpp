@@ -1,5 +1,7 @@
 #include "util/run_dir.h"
 
+#include <thread>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -12,6 +14,7 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -137,9 +140,18 @@ std::shared_ptr<RunDir> RunDir::forProcess(SweepFn sweep) {
     if (!dir) {
         dir = std::make_shared<RunDir>(defaultBase(), std::move(sweep));
         auto sweepAndRemove = [d = dir.get()] {  // on SIGINT/SIGTERM: exit() is not called
-            if (d->sweep_)
+            // A second signal runs this (forced) while the first signal's cleanup
+            // may still be in it: one sweep at a time, and the tree removed again
+            // while libvirt's threads may still be writing into it as its QEMUs die.
+            static std::timed_mutex sweeping;
+            std::unique_lock lock(sweeping, std::chrono::seconds(2));
+            if (lock.owns_lock() && d->sweep_)
                 d->sweep_(d->path_);
-            removeTree(d->path_);
+            for (int i = 0; i < 10 && fs::exists(d->path_); i++) {
+                removeTree(d->path_);
+                if (fs::exists(d->path_))
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
         };
         registerCleanup(sweepAndRemove);
         setForcedCleanup(sweepAndRemove);  // no libvirt in it: fine for a forced exit too
