@@ -1,7 +1,5 @@
 #include "util/run_dir.h"
 
-#include <thread>
-
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
