@@ -64,12 +64,11 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 
 using StepLogRef = const std::function<void(const std::string&)>&;
 
-const char* kKmsgFile = kKernelLogFile;
 
 // A marker record in the kernel log, once the file holds everything before it:
 // its sequence number.
 uint64_t markKernelLog(guest::Connection& guest) {
-    auto r = guest.exec(std::string("klp-kmsg mark ") + kKmsgFile, std::chrono::seconds(30));
+    auto r = guest.exec(std::string("klp-kmsg mark ") + kKernelLogFile, std::chrono::seconds(30));
     if (r.timedOut || r.exitCode != 0 || r.out.empty())
         throw HarnessError("cannot mark the guest's kernel log: " + (r.err.empty() ? r.out : r.err));
     return std::stoull(r.out);
@@ -79,8 +78,8 @@ uint64_t markKernelLog(guest::Connection& guest) {
 // for expectations; `to` becomes a new marker's sequence number. One round trip.
 std::vector<std::string> kernelLogSince(guest::Connection& guest, uint64_t from, uint64_t& to, StepLogRef log) {
     const std::string mark = "@@klp-kmsg ";
-    auto r = guest.exec(std::string("b=$(klp-kmsg mark ") + kKmsgFile + ") && awk -F'[,;]' -v a=" +
-                            std::to_string(from) + " -v b=$b '$2+0>a && $2+0<b' " + kKmsgFile + " && echo \"" + mark +
+    auto r = guest.exec(std::string("b=$(klp-kmsg mark ") + kKernelLogFile + ") && awk -F'[,;]' -v a=" +
+                            std::to_string(from) + " -v b=$b '$2+0>a && $2+0<b' " + kKernelLogFile + " && echo \"" + mark +
                             "$b\"",
                         std::chrono::seconds(60));
     auto at = r.out.rfind(mark);
@@ -143,7 +142,7 @@ const char* kObserveSetup = "echo 'file kernel/livepatch/* +p' > /proc/dynamic_d
 // What every case's guest runs first: the kernel log follower, then (observed
 // cases) the transition debug and watcher.
 std::string setupFor(const Case& c) {
-    return std::string("klp-kmsg follow ") + kKmsgFile + " > /dev/null 2>&1 < /dev/null & " + (c.observe ? kObserveSetup : "");
+    return std::string("klp-kmsg follow ") + kKernelLogFile + " > /dev/null 2>&1 < /dev/null & " + (c.observe ? kObserveSetup : "");
 }
 
 std::string lineOf(int line) { return "line " + std::to_string(line) + ": "; }
@@ -275,7 +274,7 @@ private:
 void keepKernelLog(const Case& c, testbed::Lease guest, CaseResult& res, StepLog& log) {
     try {
         fs::path raw = res.dir / "kmsg.records";
-        guest.connection.pull(kKmsgFile, raw);
+        guest.connection.pull(kKernelLogFile, raw);
         {
             std::ifstream in(raw);
             std::ofstream out(res.dir / "kernel.log");
