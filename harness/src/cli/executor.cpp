@@ -73,6 +73,7 @@ Slots openSlots(const RunArgs& a, const std::vector<Config>& configs) {
         o.uri = h.uri;
         o.cpus = a.cpus;
         o.memoryMiB = a.memory;
+        o.accel = vm::parseAccel(a.accel);
         s.beds.push_back(std::make_unique<testbed::Testbed>(o));
         for (int i = 0; i < h.slots; i++) {
             s.slots.push_back(std::make_unique<testbed::Slot>(*s.beds.back(), a.coldBoot));
@@ -136,7 +137,17 @@ std::string reproLine(const Unit& u, const Config& cfg, const std::vector<cases:
     ra.userland = cfg.userland;
     ra.cpus = cfg.cpus;
     ra.memory = cfg.memory;
+    ra.accel = cfg.accel.empty() ? a.accel : cfg.accel;
     return reproCommand(ra);
+}
+
+// run.accel: the accelerator each kernel's guests got and why, from every host's testbed.
+report::Json accelJson(const Slots& slots) {
+    report::Json j = report::Json::object();
+    for (const auto& bed : slots.beds)
+        for (const auto& [label, c] : bed->accelChoices())
+            j[label] = {{"used", vm::accelName(c.used)}, {"why", c.why}};
+    return j;
 }
 
 // The unit's results.json entry: one attempt as it is; several folded into one
@@ -363,6 +374,11 @@ int execute(RunPlan& plan, const RunArgs& a, const report::Json& extraMeta) {
         for (auto& w : workers)
             w.join();
     }
+    // The workers that booted the guests are quiet: the choice is said here.
+    report::Json accel = accelJson(slots);
+    for (const auto& [label, c] : accel.items())
+        progress("accel " + label + ": " + std::string(c["used"]) + " (" + std::string(c["why"]) + ")");
+    results.setRun("accel", accel);
     results.finish();
     report::renderAll(results.doc(), out);
     if (arches.size() > 1)

@@ -14,6 +14,7 @@ struct GuestOptions {
     std::string userland = "base";     // guest userland: base or full (testbed::userlandKinds)
     int cpus = 1;
     int memory = 512;                  // MiB
+    std::string accel = "auto";        // --accel auto|kvm|tcg (vm/accel.h)
     std::vector<std::string> modules;  // --module: .ko files or source dirs, beside ours in /lib/klp/
 };
 

@@ -37,6 +37,15 @@ struct GuestArgs : cli::GuestOptions {
     bool ourModules = false;  // --modules
 };
 
+// --accel, for every command that boots guests (selftests declares its own flags).
+void addAccelOption(CLI::App* cmd, std::string& accel) {
+    cmd->add_option("--accel", accel,
+                    "Accelerator: kvm, tcg, or auto (KVM where libvirt offers it and a probe boot of the kernel "
+                    "reaches userspace, cached; else TCG)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+}
+
 // The flags of cli::GuestOptions, for every command that boots guests.
 void addGuestOptions(CLI::App* cmd, cli::GuestOptions& o) {
     cmd->add_option("--cache-dir", o.cacheDir, "Cache dir (default ~/.cache/klp-harness)");
@@ -48,6 +57,7 @@ void addGuestOptions(CLI::App* cmd, cli::GuestOptions& o) {
     cmd->add_option("--memory", o.memory, "Guest memory in MiB (a case's machine: wins)")
         ->capture_default_str()
         ->check(CLI::Range(128, 65536));
+    addAccelOption(cmd, o.accel);
     cmd->add_option("--userland", o.userland, "Guest userland: base (busybox) or full (+ bash, kmod, procps, coreutils)")
         ->capture_default_str()
         ->check(CLI::IsMember(testbed::userlandKinds()));
@@ -102,6 +112,7 @@ Booted bootFrom(const GuestArgs& a) {
     o.uri = a.uri;
     o.cpus = a.cpus;
     o.memoryMiB = a.memory;
+    o.accel = vm::parseAccel(a.accel);
     o.bootTimeout = std::chrono::seconds(a.bootTimeout);
     Booted b;
     vm::archProfile(a.arch);  // bad arch: fail before any work
@@ -286,6 +297,7 @@ std::vector<Subcommand> subcommands(const std::vector<std::string>& command) {
              cmd->add_option("--memory", s->run.memory, "Guest memory in MiB")
                  ->capture_default_str()
                  ->check(CLI::Range(128, 65536));
+             addAccelOption(cmd, s->run.accel);
              addExecutorOptions(cmd, s->run);
              cmd->get_option("--jobs")->description("Guests at a time (default 1: the scripts are long)");
              cmd->get_option("--strict")->description(

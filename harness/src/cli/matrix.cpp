@@ -20,8 +20,8 @@ namespace {
 // A matrix file is a few dozen lines; a huge one is a mistake.
 constexpr uintmax_t kMaxMatrixBytes = 1024 * 1024;
 
-const char* kRowKeys = "arches, kernels, cases, filter, cpus, memory, repeat, cmdline";
-const char* kDefaultKeys = "cpus, memory, repeat, cmdline";
+const char* kRowKeys = "arches, kernels, cases, filter, cpus, memory, repeat, cmdline, accel";
+const char* kDefaultKeys = "cpus, memory, repeat, cmdline, accel";
 
 struct Reader {
     fs::path file;
@@ -86,6 +86,10 @@ struct Reader {
             if (!v.IsScalar())
                 fail(v, "'cmdline' must be a single value");
             e.cmdline = v.Scalar();
+        } else if (k == "accel") {
+            if (!v.IsScalar() || (v.Scalar() != "auto" && v.Scalar() != "kvm" && v.Scalar() != "tcg"))
+                fail(v, "'accel' must be auto, kvm or tcg");
+            e.accel = v.Scalar();
         } else
             return false;
         return true;

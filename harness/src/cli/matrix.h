@@ -10,6 +10,7 @@
 //                                         # file's folder; globs allowed (cases/*.yaml)
 //       filter: ["state/*"]               # optional case-name globs, as --filter
 //       cmdline: "loglevel=7"             # optional extra kernel command line
+//       accel: tcg                        # optional: auto, kvm or tcg (default: --accel)
 //       memory: 768                       # optional: cpus 1..64, memory 128..65536 MiB,
 //                                         # repeat 1..10000 (each row overrides defaults)
 //     - arches: [ppc64le]
@@ -34,6 +35,7 @@ struct MatrixEntry {
     int cpus = 1;
     int memory = 512;                  // MiB
     std::string cmdline;
+    std::string accel;                 // auto, kvm or tcg; empty: --accel
     int repeat = 1;
     int line = 0;                      // of the row in the matrix file
 };

@@ -44,6 +44,8 @@ std::string reproCommand(const ReproArgs& a) {
         cmd += " --var " + shellQuote(v);
     if (!a.userland.empty() && a.userland != "base")
         cmd += " --userland " + a.userland;
+    if (a.accel != "auto")
+        cmd += " --accel " + a.accel;
     if (a.cpus != 1)
         cmd += " --cpus " + std::to_string(a.cpus);
     if (a.memory != 512)
@@ -153,7 +155,8 @@ int repro(const ReproArgs& a) {
     progress("repro " + c.name + " on " + a.arch + "/" + a.kernel + ": " +
              (until ? "stops before line " + std::to_string(until) : "runs every step") + " (" + why + ")");
 
-    testbed::Testbed bed({.cacheDir = a.cacheDir, .uri = a.uri, .cpus = a.cpus, .memoryMiB = a.memory});
+    testbed::Testbed bed(
+        {.cacheDir = a.cacheDir, .uri = a.uri, .cpus = a.cpus, .memoryMiB = a.memory, .accel = vm::parseAccel(a.accel)});
     image::KernelImage kernel = bed.kernel(a.kernel, a.arch);
     image::ModuleSet modules = bed.modules(kernel, user);
     std::optional<image::KernelSymbols> symbols;

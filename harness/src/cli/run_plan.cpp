@@ -31,7 +31,7 @@ std::vector<Entry> entriesOf(const RunArgs& a, const cases::CaseNames& names) {
     std::vector<Entry> out;
     if (!a.matrix.empty()) {
         for (const auto& m : loadMatrix(a.matrix)) {
-            Entry e{runTargets(m.arches, m.kernels), {}, m.cmdline, m.cpus, m.memory, m.repeat};
+            Entry e{runTargets(m.arches, m.kernels), {}, m.cmdline, m.cpus, m.memory, m.repeat, m.accel};
             std::vector<std::string> globs = m.filters;
             globs.insert(globs.end(), a.filters.begin(), a.filters.end());
             e.cases = filtered(cases::loadCases(m.paths, names), globs);
@@ -86,12 +86,14 @@ void planUnits(RunPlan& plan, const RunArgs& a, const Config& base) {
     std::map<std::string, int> dirUses;
     // One config per (target, cmdline, cpus, memory): a case's `machine:` wins over
     // the entry's, and gets a guest (and snapshot) of its own machine.
-    auto configOf = [&](const Target& t, const std::string& cmdline, int cpus, int memory) {
+    auto configOf = [&](const Target& t, const std::string& cmdline, int cpus, int memory, const std::string& accel) {
         for (size_t i = 0; i < configs.size(); i++)
             if (configs[i].target.arch == t.arch && configs[i].target.kernel == t.kernel &&
-                configs[i].cmdline == cmdline && configs[i].cpus == cpus && configs[i].memory == memory)
+                configs[i].cmdline == cmdline && configs[i].cpus == cpus && configs[i].memory == memory &&
+                configs[i].accel == accel)
                 return i;
         Config c = base;
+        c.accel = accel;
         c.target = t;
         c.cmdline = cmdline;
         c.cpus = cpus;
@@ -102,7 +104,7 @@ void planUnits(RunPlan& plan, const RunArgs& a, const Config& base) {
     for (const auto& e : plan.entries)
         for (const auto& t : e.targets) {
             for (const auto& c : e.cases) {
-                size_t config = configOf(t, e.cmdline, c.cpus ? c.cpus : e.cpus, c.memory ? c.memory : e.memory);
+                size_t config = configOf(t, e.cmdline, c.cpus ? c.cpus : e.cpus, c.memory ? c.memory : e.memory, e.accel);
                 fs::path dir = fs::path(c.name) / (t.arch + "_" + fs::path(t.kernel).filename().string());
                 if (int n = dirUses[dir.string()]++)  // the same case on the same kernel in two matrix entries
                     dir += "-" + std::to_string(n + 1);

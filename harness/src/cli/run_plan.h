@@ -21,13 +21,17 @@ struct Config {
     Target target;
     std::string cmdline;
     int cpus = 1, memory = 512;
+    std::string accel;  // a matrix row's accel:; empty: --accel
     image::KernelImage kernel;
     image::ModuleSet modules;
     std::string userland = "base";
     std::vector<std::filesystem::path> archives;  // cpio layers over the userland (a selftests payload)
     bool ourModules = true;  // our modules (and --module ones) in /lib/klp/; false: work that needs none
     testbed::GuestConfig guest() const {
-        return {kernel, ourModules ? &modules : nullptr, cmdline, cpus, memory, {userland, archives}};
+        testbed::GuestConfig g{kernel, ourModules ? &modules : nullptr, cmdline, cpus, memory, {userland, archives}};
+        if (!accel.empty())
+            g.accel = vm::parseAccel(accel);
+        return g;
     }
 };
 
@@ -37,6 +41,7 @@ struct Entry {
     std::vector<cases::Case> cases;
     std::string cmdline;
     int cpus = 1, memory = 512, repeat = 1;
+    std::string accel;  // empty: --accel
 };
 
 // One case on one guest config, run `repeat` times: what a verdict line reports.

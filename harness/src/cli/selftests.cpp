@@ -41,7 +41,8 @@ int runSelftests(const SelftestArgs& s) {
         throw UsageError("--repeat must be 1 or more");
 
     // The scripts come with the payload, built for the kernel under test.
-    testbed::Testbed bed({.cacheDir = a.cacheDir, .uri = a.uri, .cpus = a.cpus, .memoryMiB = a.memory});
+    testbed::Testbed bed(
+        {.cacheDir = a.cacheDir, .uri = a.uri, .cpus = a.cpus, .memoryMiB = a.memory, .accel = vm::parseAccel(a.accel)});
     auto kernel = bed.kernel(t.kernel, t.arch);
     selftests::Source src = selftests::selftestSource(kernel, s.source, bed.cache());
     selftests::Payload payload =

@@ -139,7 +139,12 @@ std::string toHtml(const Json& doc) {
          esc(run["harness"].value("version", "")) + " on " + esc(run.value("host", "")) + " &middot; " +
          esc(run.value("qemu", "")) + " &middot; " + esc(run.value("backend", "")) + "<br>started " +
          esc(run.value("started", "")) + (run.contains("finished") ? ", finished " + esc(run["finished"]) : " (unfinished)") +
-         "</p><p>";
+         "</p>";
+    if (run.contains("accel") && run["accel"].is_object())
+        for (const auto& [label, a] : run["accel"].items())
+            h += "<p class=meta>accel " + esc(label) + ": " + esc(a.value("used", "")) + " (" + esc(a.value("why", "")) +
+                 ")</p>";
+    h += "<p>";
     for (const char* v : {"PASS", "FAIL", "FLAKY", "ERROR", "SKIP", "MISS"})
         if (counts[v])
             h += "<span class='" + std::string(v) + "' style='padding:2px 8px;margin-right:6px'>" + v + " " +

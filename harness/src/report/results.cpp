@@ -87,6 +87,12 @@ void ResultsFile::finish() {
     write();
 }
 
+void ResultsFile::setRun(const std::string& key, Json value) {
+    std::lock_guard lock(mutex_);
+    doc_["run"][key] = std::move(value);
+    write();
+}
+
 void ResultsFile::write() { writeFile(path_, doc_.dump(2) + "\n"); }
 
 namespace {
@@ -196,7 +202,8 @@ void checkShape(const Json& doc, const std::string& file) {
     c.object(doc["run"], "run",
              {{"harness", K::Object, true}, {"host", K::String, false}, {"qemu", K::String, false},
               {"backend", K::String, false}, {"started", K::String, false}, {"finished", K::String, false},
-              {"shard", K::String, false}, {"merged_from", K::Array, false}});  // run --shard I/N; `merge`
+              {"shard", K::String, false}, {"merged_from", K::Array, false},
+              {"accel", K::Object, false}});  // {"ARCH/KERNEL": {"used": "tcg", "why": ...}}  // run --shard I/N; `merge`
     c.object(doc["run"]["harness"], "run.harness", {{"name", K::String, false}, {"version", K::String, false}});
     if (doc["run"].contains("merged_from"))
         c.items(doc["run"], "merged_from", "run", [&](const Json& d, const std::string& at) {

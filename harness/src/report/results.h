@@ -26,6 +26,7 @@ public:
     void addKernel(const image::KernelImage& k);
     void add(Json caseResult);  // appends and rewrites the file
     void finish();              // records the end time
+    void setRun(const std::string& key, Json value);  // a run metadata entry known late (run.accel)
     const Json& doc() const { return doc_; }
 
 private:

@@ -11,6 +11,7 @@
 #include "util/files.h"
 #include "util/paths.h"
 #include "util/progress.h"
+#include "vm/accel_probe.h"
 #include "vm/registry.h"
 
 namespace klp::testbed {
@@ -50,6 +51,8 @@ std::string GuestConfig::key() const {
             k += ko.string() + ";";
     // A pristine revert never mixes userlands or payloads.
     k += "|" + layers.userland;
+    if (accel)
+        k += "|accel=" + vm::accelName(*accel);
     for (const auto& a : layers.archives)
         k += "|" + a.string();
     return k;
@@ -114,6 +117,28 @@ vm::Backend& Testbed::backend() {
 }
 
 std::string Testbed::describeBackend() { return backend().describe(); }
+
+vm::Accel Testbed::accelFor(const std::string& label, const vm::MachineSpec& spec, vm::Accel requested) {
+    std::lock_guard lock(accelMutex_);  // one probe boot at a time, and once
+    auto key = std::make_pair(label, requested);
+    auto it = accelDecided_.find(key);
+    if (it == accelDecided_.end()) {
+        vm::AccelChoice c = vm::chooseAccel(backend(), spec, requested, cache_.dir());
+        it = accelDecided_.emplace(key, c).first;
+        if (!c.failed) {
+            accelChoices_[label] = c;
+            progress("accel " + label + ": " + vm::accelName(c.used) + " (" + c.why + ")");
+        }
+    }
+    if (it->second.failed)
+        throw UsageError(label + ": " + it->second.why);
+    return it->second.used;
+}
+
+std::map<std::string, vm::AccelChoice> Testbed::accelChoices() {
+    std::lock_guard lock(accelMutex_);
+    return accelChoices_;
+}
 
 Testbed::~Testbed() {
     std::error_code ec;
@@ -213,6 +238,7 @@ std::unique_ptr<Guest> Testbed::boot(const GuestConfig& cfg, bool revertible) {
     spec.channels = {{kSshPort, dir / "ssh.sock"}, {kUserPort, dir / "user.sock"}};
 
     vm::Backend& backend = this->backend();
+    spec.accel = accelFor(kernel.arch + "/" + kernel.name, spec, cfg.accel.value_or(opts_.accel));
     progress("booting " + kernel.name + " (" + kernel.arch + ")");
     const auto start = Clock::now();
     std::unique_ptr<Guest> guest;

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,7 @@
 #include "image/user_modules.h"
 #include "util/cleanup.h"
 #include "util/run_dir.h"
+#include "vm/accel.h"
 #include "vm/vm.h"
 
 namespace klp::testbed {
@@ -38,6 +41,7 @@ struct GuestConfig {
     std::string cmdline{};                       // appended to the arch's kernel command line
     int cpus = 0, memoryMiB = 0;                 // 0: the testbed's Options
     InitrdLayers layers{};                       // userland and extra archives
+    std::optional<vm::Accel> accel{};            // none: the testbed's Options
     std::string key() const;
 };
 
@@ -50,6 +54,7 @@ struct Options {
     int cpus = 1;
     int memoryMiB = 512;
     std::chrono::seconds bootTimeout{180};
+    vm::Accel accel = vm::Accel::Auto;  // --accel: the vm stage decides (vm/accel_probe.h)
 };
 
 class Guest {
@@ -118,8 +123,15 @@ public:
     // the arch allows it).
     std::unique_ptr<Guest> boot(const GuestConfig& cfg, bool revertible = false);
 
+    // The accelerator each booted kernel got and why, by "ARCH/KERNEL": for the
+    // run's metadata.
+    std::map<std::string, vm::AccelChoice> accelChoices();
+
 private:
     vm::Backend& backend();  // opened on first use: bad input fails before libvirt starts
+    // The accelerator for guests like `spec` of kernel `label`: decided once per
+    // label and request, said on stderr; UsageError when --accel kvm cannot be had.
+    vm::Accel accelFor(const std::string& label, const vm::MachineSpec& spec, vm::Accel requested);
     Options opts_;
     std::mutex backendMutex_;
     image::Cache cache_;
@@ -127,6 +139,9 @@ private:
     std::filesystem::path dir_;
     guest::SshKey key_;
     std::shared_ptr<vm::Backend> backend_;
+    std::mutex accelMutex_;
+    std::map<std::string, vm::AccelChoice> accelChoices_;  // by label
+    std::map<std::pair<std::string, vm::Accel>, vm::AccelChoice> accelDecided_;
 };
 
 }  // namespace klp::testbed

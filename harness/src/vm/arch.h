@@ -17,7 +17,9 @@ struct ArchProfile {
     std::string consoleDevice;    // kernel console= name
     bool serialConsole = true;    // true: <serial>/ttyS0; false: <console type=virtio|hvc>
     std::string cmdline;          // default kernel command line (besides console=)
-    std::vector<std::pair<std::string, std::string>> features;  // <features><name value=.../>
+    std::string tcgCmdline;       // appended under TCG only: what emulation makes slow or wrong
+    std::vector<std::pair<std::string, std::string>> features;     // <features><name value=.../>
+    std::vector<std::pair<std::string, std::string>> tcgFeatures;  // the same, under TCG only
     std::vector<std::string> qemuArgs;  // extra QEMU args (qemu:commandline)
     bool acpi = false;
     std::string debArch;          // Debian architecture for guest userland

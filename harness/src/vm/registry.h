@@ -1,5 +1,5 @@
-// Chooses and opens the VM backend for a libvirt URI. This and vm.h are all the
-// rest of the harness includes from vm/.
+// Chooses and opens the VM backend for a libvirt URI. This, vm.h and
+// accel_probe.h (--accel) are all the rest of the harness includes from vm/.
 //
 //   ""         embedded libvirt (vm/embedded): QEMU runs on this host, shares
 //              our files, state in the run dir

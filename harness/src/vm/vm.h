@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "vm/accel.h"
 #include "vm/arch.h"
 
 namespace klp::vm {
@@ -28,6 +29,8 @@ struct MachineSpec {
     // Make snapshot()/revert() available (the backend adds the small disk node
     // that holds the snapshot). Only where arch->inPlaceRevert.
     bool revertible = false;
+    // Kvm or Tcg (resolved by chooseAccel, vm/accel_probe.h; never Auto here).
+    Accel accel = Accel::Tcg;
 };
 
 // A booted guest. Destroying the object destroys the guest.
@@ -63,6 +66,11 @@ public:
     virtual std::unique_ptr<Instance> start(const MachineSpec& spec) = 0;
     // Host and hypervisor versions, for reports.
     virtual std::string describe() = 0;
+    // Why libvirt offers no KVM for `arch` on this backend's host; "" when it does.
+    virtual std::string kvmUnavailable(const ArchProfile& arch) = 0;
+    // QEMU's last error line for the guest `name` (e.g. "KVM internal error.
+    // Suberror: 1"), where the backend can read QEMU's log; "" otherwise.
+    virtual std::string qemuError(const std::string& /*name*/) { return ""; }
 };
 
 }  // namespace klp::vm

@@ -204,3 +204,51 @@ TEST(ArchProfile, UnknownArchListsKnownOnes) {
         EXPECT_NE(std::string(e.what()).find("x86_64"), std::string::npos);
     }
 }
+
+// Under KVM: the host's CPU, libvirt's kvm domain type, and none of the TCG workarounds.
+TEST(DomainXml, X86KvmIsHostPassthroughWithoutTcgParts) {
+    auto spec = x86Spec();
+    spec.accel = Accel::Kvm;
+    spec.cpus = 2;
+    EXPECT_FALSE(libvirt::needsSingleThreadTcg(spec));  // no single-threaded TCG wrapper
+    auto doc = parse(libvirt::domainXml(spec, embeddedFiles(spec, "/usr/bin/qemu-system-x86_64")));
+    auto dom = doc.child("domain");
+    EXPECT_STREQ(dom.attribute("type").value(), "kvm");
+    EXPECT_STREQ(dom.child("cpu").attribute("mode").value(), "host-passthrough");
+    EXPECT_FALSE(dom.child("cpu").child("model"));
+    std::string cmdline = libvirt::kernelCmdline(spec);
+    EXPECT_EQ(cmdline.find("cryptomgr.notests"), std::string::npos) << cmdline;
+    EXPECT_NE(cmdline.find("tsc=reliable"), std::string::npos) << cmdline;  // revert-motivated, not TCG
+    EXPECT_NE(cmdline.find("foo=1"), std::string::npos) << cmdline;
+}
+
+TEST(DomainXml, X86TcgKeepsItsTcgOnlyCmdline) {
+    auto spec = x86Spec();
+    EXPECT_NE(libvirt::kernelCmdline(spec).find("cryptomgr.notests"), std::string::npos);
+}
+
+TEST(DomainXml, Ppc64leKvmIsHostCpuWithoutTcgSpectreCaps) {
+    auto spec = x86Spec();
+    spec.arch = &archProfile("ppc64le");
+    spec.accel = Accel::Kvm;
+    auto doc = parse(libvirt::domainXml(spec, remoteFiles("")));
+    auto dom = doc.child("domain");
+    EXPECT_STREQ(dom.attribute("type").value(), "kvm");
+    EXPECT_STREQ(dom.child("cpu").attribute("mode").value(), "host-passthrough");
+    EXPECT_FALSE(dom.child("cpu").child("model"));  // not POWER9: the host's
+    EXPECT_FALSE(dom.child("features").child("cfpc"));
+    EXPECT_FALSE(dom.child("features").child("ccf-assist"));
+    EXPECT_EQ(libvirt::kernelCmdline(spec).find("cryptomgr.notests"), std::string::npos);
+    // VOF is firmware, not a TCG workaround: kept.
+    EXPECT_TRUE(dom.child("qemu:commandline"));
+}
+
+TEST(DomainXml, Ppc64leTcgDeclaresTheSpectreCapsBroken) {
+    auto spec = x86Spec();
+    spec.arch = &archProfile("ppc64le");
+    auto doc = parse(libvirt::domainXml(spec, remoteFiles("")));
+    auto dom = doc.child("domain");
+    EXPECT_STREQ(dom.attribute("type").value(), "qemu");
+    EXPECT_STREQ(dom.child("features").child("cfpc").attribute("value").value(), "broken");
+    EXPECT_STREQ(dom.child("cpu").child("model").text().get(), "POWER9");
+}

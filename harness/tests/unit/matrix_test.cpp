@@ -67,13 +67,14 @@ std::vector<BadMatrix> badMatrices() {
         {"repeat_zero", row + "    repeat: 0\n", "4: 'repeat' must be 1..10000 (got 0)"},
         {"repeat_large", row + "    repeat: 10001\n", "4: 'repeat' must be 1..10000 (got 10001)"},
         {"cmdline_list", row + "    cmdline: [a, b]\n", "4: 'cmdline' must be a single value"},
+        {"accel_unknown", row + "    accel: hvf\n", "4: 'accel' must be auto, kvm or tcg"},
         {"glob_matches_nothing", "matrix:\n  - kernels: [k]\n    cases:\n      - cases/catalog\n      - cases/*/*.yml\n",
          "5: 'cases/*/*.yml' matches no case file or folder"},
         {"missing_path", "matrix:\n  - kernels: [k]\n    cases: [cases/nope]\n",
          "3: 'cases/nope' matches no case file or folder"},
-        {"defaults_not_mapping", "defaults: 3\n" + row, "1: 'defaults' is a mapping (cpus, memory, repeat, cmdline)"},
+        {"defaults_not_mapping", "defaults: 3\n" + row, "1: 'defaults' is a mapping (cpus, memory, repeat, cmdline, accel)"},
         {"defaults_unknown_key", "defaults:\n  arches: [x86_64]\n" + row,
-         "2: unknown key 'arches' in defaults (cpus, memory, repeat, cmdline)"},
+         "2: unknown key 'arches' in defaults (cpus, memory, repeat, cmdline, accel)"},
         {"defaults_bad_memory", "defaults: {memory: 1}\n" + row, "1: 'memory' must be 128..65536 (got 1)"},
         {"binary_garbage", std::string("\x00\xff\xfe matrix\x01: \x02\n", 14), ""},
     };
@@ -120,6 +121,16 @@ matrix:
     EXPECT_EQ(m[2].arches, (std::vector<std::string>{"x86_64"}));  // the default arch
     EXPECT_EQ(m[2].kernels, (std::vector<std::string>{"debian-6.12"}));
     EXPECT_TRUE(m[2].filters.empty());
+    EXPECT_EQ(m[2].accel, "");  // --accel's
+}
+
+TEST(Matrix, AccelPerRowOverDefaults) {
+    MatrixDir dir;
+    auto m = dir.load("defaults: {accel: tcg}\nmatrix:\n  - kernels: [k]\n    cases: [cases/extra]\n"
+                      "  - kernels: [k]\n    cases: [cases/extra]\n    accel: kvm\n");
+    ASSERT_EQ(m.size(), 2u);
+    EXPECT_EQ(m[0].accel, "tcg");
+    EXPECT_EQ(m[1].accel, "kvm");
 }
 
 TEST(Matrix, DefaultsMayComeAfterTheRowsAndAbsolutePathsStay) {

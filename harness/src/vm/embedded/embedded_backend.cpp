@@ -128,6 +128,29 @@ public:
     }
 
     std::string describe() override { return libvirt::describeConnection(conn_, uri_); }
+    std::string kvmUnavailable(const ArchProfile& arch) override { return libvirt::kvmUnavailable(conn_, arch); }
+
+    // The embedded driver writes QEMU's stderr to log/qemu/NAME.log in its root.
+    std::string qemuError(const std::string& name) override {
+        std::string log;
+        try {
+            log = readFile(root_ / "log" / "qemu" / (name + ".log"));
+        } catch (const std::exception&) {
+            return "";
+        }
+        std::string found;
+        size_t start = 0;
+        while (start < log.size()) {
+            size_t end = log.find('\n', start);
+            if (end == std::string::npos)
+                end = log.size();
+            std::string line = log.substr(start, end - start);
+            if (line.find("error") != std::string::npos || line.find("failed") != std::string::npos)
+                found = line;
+            start = end + 1;
+        }
+        return found;
+    }
 
 private:
     fs::path root_;

@@ -60,6 +60,16 @@ std::string tcgSingleThreadScript(const std::string& qemu) {
            "exec " + qemu + " \"$@\"\n";
 }
 
-bool needsSingleThreadTcg(const MachineSpec& spec) { return spec.cpus > 1 && spec.arch->singleThreadTcgForSmp; }
+bool needsSingleThreadTcg(const MachineSpec& spec) {
+    return spec.accel == Accel::Tcg && spec.cpus > 1 && spec.arch->singleThreadTcgForSmp;
+}
+
+std::string kvmUnavailable(virConnectPtr conn, const ArchProfile& arch) {
+    char* caps = virConnectGetDomainCapabilities(conn, nullptr, arch.libvirtArch.c_str(), arch.machine.c_str(), "kvm", 0);
+    if (!caps)
+        return "libvirt offers no KVM for " + arch.name + " (" + lastError() + ")";
+    free(caps);
+    return "";
+}
 
 }  // namespace klp::vm::libvirt

@@ -36,8 +36,12 @@ std::string describeConnection(virConnectPtr conn, const std::string& uri);
 // refused: so this wrapper is the emulator.
 std::string tcgSingleThreadScript(const std::string& qemu);
 
-// True when `spec` needs that wrapper as its emulator: more than one vCPU on
+// True when `spec` needs that wrapper as its emulator: TCG, more than one vCPU on
 // an arch whose profile asks for single-threaded TCG.
 bool needsSingleThreadTcg(const MachineSpec& spec);
+
+// Backend::kvmUnavailable for the host of `conn`: its domain capabilities for
+// the arch and virttype kvm, or why there are none.
+std::string kvmUnavailable(virConnectPtr conn, const ArchProfile& arch);
 
 }  // namespace klp::vm::libvirt

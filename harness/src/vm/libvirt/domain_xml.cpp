@@ -7,6 +7,8 @@ namespace klp::vm::libvirt {
 
 std::string kernelCmdline(const MachineSpec& spec) {
     std::string cmd = "console=" + spec.arch->consoleDevice + " " + spec.arch->cmdline;
+    if (spec.accel == Accel::Tcg && !spec.arch->tcgCmdline.empty())
+        cmd += " " + spec.arch->tcgCmdline;
     if (!spec.extraCmdline.empty())
         cmd += " " + spec.extraCmdline;
     return cmd;
@@ -16,7 +18,8 @@ std::string domainXml(const MachineSpec& spec, const DomainFiles& files) {
     const ArchProfile& arch = *spec.arch;
     pugi::xml_document doc;
     auto dom = doc.append_child("domain");
-    dom.append_attribute("type") = "qemu";  // TCG: there is no KVM here
+    const bool kvm = spec.accel == Accel::Kvm;
+    dom.append_attribute("type") = kvm ? "kvm" : "qemu";  // "qemu": TCG
     dom.append_attribute("xmlns:qemu") = "http://libvirt.org/schemas/domain/qemu/1.0";
     dom.append_child("name").text() = spec.name.c_str();
     auto mem = dom.append_child("memory");
@@ -36,14 +39,21 @@ std::string domainXml(const MachineSpec& spec, const DomainFiles& files) {
     auto features = dom.append_child("features");
     if (arch.acpi)
         features.append_child("acpi");
-    for (const auto& [name, value] : arch.features) {
+    auto featureList = arch.features;
+    if (!kvm)
+        featureList.insert(featureList.end(), arch.tcgFeatures.begin(), arch.tcgFeatures.end());
+    for (const auto& [name, value] : featureList) {
         auto f = features.append_child(name.c_str());
         // libvirt spells on/off switches as state=, the rest as value=.
         f.append_attribute(value == "on" || value == "off" ? "state" : "value") = value.c_str();
     }
 
     auto cpu = dom.append_child("cpu");
-    if (arch.cpuModel.empty()) {
+    if (kvm) {
+        // The host's own CPU (x86_64, or the POWER host's for ppc64le): a model
+        // picked for TCG may name features the host lacks.
+        cpu.append_attribute("mode") = "host-passthrough";
+    } else if (arch.cpuModel.empty()) {
         cpu.append_attribute("mode") = "maximum";
     } else {
         cpu.append_attribute("mode") = "custom";

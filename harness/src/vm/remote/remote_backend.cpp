@@ -106,6 +106,7 @@ public:
     }
 
     std::string describe() override { return libvirt::describeConnection(conn_, uri_); }
+    std::string kvmUnavailable(const ArchProfile& arch) override { return libvirt::kvmUnavailable(conn_, arch); }
 
 private:
     std::string uri_;
