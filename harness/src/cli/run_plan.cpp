@@ -48,7 +48,7 @@ std::vector<Entry> entriesOf(const RunArgs& a, const cases::CaseNames& names) {
     if (a.paths.empty())
         throw UsageError("run: give case files or folders (or --matrix FILE)");
     Entry e{runTargets(a.arches, a.kernels), filtered(cases::loadCases(a.paths, names), a.filters), a.cmdline, a.cpus,
-            a.memory, a.repeat};
+            a.memory, a.repeat, {}};
     out.push_back(std::move(e));
     if (!a.filters.empty() && out.front().cases.empty() && !cases::loadCases(a.paths, names).empty())
         throw UsageError("--filter matches no case (names as `klp-harness list` prints them)");

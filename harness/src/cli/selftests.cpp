@@ -59,7 +59,7 @@ int runSelftests(const SelftestArgs& s) {
 
     RunPlan plan;
     plan.entries.push_back({{t}, selftests::scriptCases(payload, src, scripts, s.timeout, rerunCommand(s, t)),
-                            a.cmdline, a.cpus, a.memory, a.repeat});
+                            a.cmdline, a.cpus, a.memory, a.repeat, {}});
     for (const auto& name : a.expectSkips)
         if (std::none_of(scripts.begin(), scripts.end(),
                          [&](const auto& x) { return "selftests/" + fs::path(x).stem().string() == name; }))
