@@ -150,6 +150,15 @@ report::Json accelJson(const Slots& slots) {
     return j;
 }
 
+// run.emulators: the QEMU each arch's guests ran on and why, from every host's testbed.
+report::Json emulatorsJson(const Slots& slots) {
+    report::Json j = report::Json::object();
+    for (const auto& bed : slots.beds)
+        for (const auto& [arch, qemu] : bed->emulators())
+            j[arch] = j.contains(arch) && j[arch] != qemu ? std::string(j[arch]) + "; " + qemu : qemu;
+    return j;
+}
+
 // The unit's results.json entry: one attempt as it is; several folded into one
 // entry whose details are the first non-PASS attempt's, with every attempt listed.
 report::Json unitJson(const Unit& u, const std::vector<cases::CaseResult>& attempts, const fs::path& out) {
@@ -379,6 +388,10 @@ int execute(RunPlan& plan, const RunArgs& a, const report::Json& extraMeta) {
     for (const auto& [label, c] : accel.items())
         progress("accel " + label + ": " + std::string(c["used"]) + " (" + std::string(c["why"]) + ")");
     results.setRun("accel", accel);
+    report::Json emulators = emulatorsJson(slots);
+    for (const auto& [arch, qemu] : emulators.items())
+        progress(arch + " guests: " + std::string(qemu));
+    results.setRun("emulators", emulators);
     results.finish();
     report::renderAll(results.doc(), out);
     if (arches.size() > 1)

@@ -32,8 +32,11 @@ public:
 
     // The argv that runs it with `args`: env(1) sets the variables, so the recipe
     // runs through the same runChecked (timeouts, logs) as every host command.
-    std::vector<std::string> command(const std::vector<std::string>& args) const {
+    // `unkeyed`: "NAME=VALUE" settings that name where, not what (APT_CONFIG).
+    std::vector<std::string> command(const std::vector<std::string>& args,
+                                     const std::vector<std::string>& unkeyed = {}) const {
         std::vector<std::string> argv = {"env"};
+        argv.insert(argv.end(), unkeyed.begin(), unkeyed.end());
         for (const auto& [name, value] : env_)
             argv.push_back(name + "=" + value);
         argv.push_back(path_.string());

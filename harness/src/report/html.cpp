@@ -144,6 +144,10 @@ std::string toHtml(const Json& doc) {
         for (const auto& [label, a] : run["accel"].items())
             h += "<p class=meta>accel " + esc(label) + ": " + esc(a.value("used", "")) + " (" + esc(a.value("why", "")) +
                  ")</p>";
+    if (run.contains("emulators") && run["emulators"].is_object())
+        for (const auto& [arch, qemu] : run["emulators"].items())
+            if (qemu.is_string())
+                h += "<p class=meta>" + esc(arch) + " guests: " + esc(qemu.get<std::string>()) + "</p>";
     h += "<p>";
     for (const char* v : {"PASS", "FAIL", "FLAKY", "ERROR", "SKIP", "MISS"})
         if (counts[v])

@@ -203,7 +203,9 @@ void checkShape(const Json& doc, const std::string& file) {
              {{"harness", K::Object, true}, {"host", K::String, false}, {"qemu", K::String, false},
               {"backend", K::String, false}, {"started", K::String, false}, {"finished", K::String, false},
               {"shard", K::String, false}, {"merged_from", K::Array, false},
-              {"accel", K::Object, false}});  // {"ARCH/KERNEL": {"used": "tcg", "why": ...}}  // run --shard I/N; `merge`
+              {"accel", K::Object, false}, {"emulators", K::Object, false}});
+    // shard: run --shard I/N; merged_from: `merge`; accel: {"ARCH/KERNEL": {"used": "tcg", "why": ...}};
+    // emulators: {"ARCH": "QEMU's --version line (why that one)"}
     c.object(doc["run"]["harness"], "run.harness", {{"name", K::String, false}, {"version", K::String, false}});
     if (doc["run"].contains("merged_from"))
         c.items(doc["run"], "merged_from", "run", [&](const Json& d, const std::string& at) {

@@ -140,6 +140,57 @@ std::map<std::string, vm::AccelChoice> Testbed::accelChoices() {
     return accelChoices_;
 }
 
+void Testbed::chooseEmulator(vm::MachineSpec& spec) {
+    const vm::ArchProfile& arch = *spec.arch;
+    std::lock_guard lock(emulatorMutex_);
+    vm::Backend& b = backend();
+    const std::string hostQemu = b.qemuVersion(arch);
+    auto ranOn = [&](const std::string& qemu, const std::string& why) {
+        auto& whys = emulators_[arch.name];
+        if (!whys.count(qemu))
+            progress(arch.name + " guests: " + qemu + (why.empty() ? "" : " (" + why + ")"));
+        whys.emplace(qemu, why);
+    };
+    auto coldBoot = [&](const std::string& why) {
+        spec.revertible = false;
+        ranOn(hostQemu, "a cold boot for every case: " + why);
+    };
+    if (!spec.revertible || arch.revertMinQemu.empty())
+        return ranOn(hostQemu, "");
+    if (arch.revertMaxCpus > 0 && spec.cpus > arch.revertMaxCpus)
+        return coldBoot("with " + std::to_string(spec.cpus) + " vCPUs a reverted " + arch.machine +
+                        " guest never wakes its second vCPU, even on QEMU 10");
+    if (image::versionAtLeast(image::qemuVersionNumber(hostQemu), arch.revertMinQemu))
+        return ranOn(hostQemu, "");
+    const std::string tooOld = "an in-place revert of " + arch.machine + " guests needs QEMU " + arch.revertMinQemu +
+                               " or later, the host has " + image::qemuVersionNumber(hostQemu);
+    if (!b.takesLocalEmulator())
+        return coldBoot(tooOld);
+    auto it = newerQemu_.find(arch.name);
+    if (it == newerQemu_.end()) {
+        std::optional<image::Emulator> got;
+        try {
+            got = image::suiteQemu(arch.emulator, arch.emulatorPackage, image::kNewerQemuSuite, cache_);
+        } catch (const std::exception& e) {
+            progress(std::string("cannot fetch a newer QEMU: ") + e.what());
+        }
+        it = newerQemu_.emplace(arch.name, got).first;
+    }
+    if (!it->second)
+        return coldBoot(tooOld + " (and none could be fetched from Debian " + image::kNewerQemuSuite + ")");
+    spec.emulator = it->second->path;
+    ranOn(it->second->version, "from Debian " + std::string(image::kNewerQemuSuite) + ", for pristine guests: " + tooOld);
+}
+
+std::map<std::string, std::string> Testbed::emulators() {
+    std::lock_guard lock(emulatorMutex_);
+    std::map<std::string, std::string> out;
+    for (const auto& [arch, whys] : emulators_)
+        for (const auto& [qemu, why] : whys)
+            out[arch] += (out[arch].empty() ? "" : "; ") + qemu + (why.empty() ? "" : " (" + why + ")");
+    return out;
+}
+
 Testbed::~Testbed() {
     std::error_code ec;
     fs::remove_all(dir_, ec);  // its guests are gone: each Guest destroys its VM
@@ -238,6 +289,7 @@ std::unique_ptr<Guest> Testbed::boot(const GuestConfig& cfg, bool revertible) {
     spec.channels = {{kSshPort, dir / "ssh.sock"}, {kUserPort, dir / "user.sock"}};
 
     vm::Backend& backend = this->backend();
+    chooseEmulator(spec);
     spec.accel = accelFor(kernel.arch + "/" + kernel.name, spec, cfg.accel.value_or(opts_.accel));
     progress("booting " + kernel.name + " (" + kernel.arch + ")");
     const auto start = Clock::now();

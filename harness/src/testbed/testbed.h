@@ -5,8 +5,8 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <memory>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -15,6 +15,7 @@
 #include "guest/ssh_key.h"
 #include "guest/ssh_session.h"
 #include "image/cache.h"
+#include "image/emulator.h"
 #include "image/kernels.h"
 #include "image/modules.h"
 #include "image/user_modules.h"
@@ -126,12 +127,20 @@ public:
     // The accelerator each booted kernel got and why, by "ARCH/KERNEL": for the
     // run's metadata.
     std::map<std::string, vm::AccelChoice> accelChoices();
+    // The QEMU each arch's guests ran on and why that one, by arch: for the
+    // run's metadata.
+    std::map<std::string, std::string> emulators();
 
 private:
     vm::Backend& backend();  // opened on first use: bad input fails before libvirt starts
     // The accelerator for guests like `spec` of kernel `label`: decided once per
     // label and request, said on stderr; UsageError when --accel kvm cannot be had.
     vm::Accel accelFor(const std::string& label, const vm::MachineSpec& spec, vm::Accel requested);
+    // Keeps spec.revertible only where a revert of it is reliable: enough QEMU
+    // (arch.revertMinQemu: where the backend's is older and it runs local
+    // binaries, spec.emulator becomes a newer QEMU from Debian, image/emulator.h)
+    // and few enough vCPUs (arch.revertMaxCpus). Says its choices once.
+    void chooseEmulator(vm::MachineSpec& spec);
     Options opts_;
     std::mutex backendMutex_;
     image::Cache cache_;
@@ -142,6 +151,9 @@ private:
     std::mutex accelMutex_;
     std::map<std::string, vm::AccelChoice> accelChoices_;  // by label
     std::map<std::pair<std::string, vm::Accel>, vm::AccelChoice> accelDecided_;
+    std::mutex emulatorMutex_;
+    std::map<std::string, std::map<std::string, std::string>> emulators_;  // arch -> QEMU -> why
+    std::map<std::string, std::optional<image::Emulator>> newerQemu_;     // by arch; none: could not be had
 };
 
 }  // namespace klp::testbed

@@ -28,6 +28,8 @@ struct ArchProfile {
     std::string bootImage;        // in a kernel build tree, what QEMU boots directly
     std::string defconfig;        // the base config of our own kernels (images/own-kernel.sh)
     bool inPlaceRevert = false;   // QEMU's savevm/loadvm brings a guest back reliably
+    std::string revertMinQemu;    // ... from this QEMU version on ("" = any)
+    int revertMaxCpus = 0;        // ... with at most this many vCPUs (0 = any)
     // With more than one vCPU, run TCG single-threaded: QEMU 7.2's multi-threaded
     // TCG runs stale code after text_poke on x86 (README, "Platform notes").
     bool singleThreadTcgForSmp = false;

@@ -29,6 +29,9 @@ struct MachineSpec {
     // Make snapshot()/revert() available (the backend adds the small disk node
     // that holds the snapshot). Only where arch->inPlaceRevert.
     bool revertible = false;
+    // The QEMU binary (a local path) where the backend's default for the arch
+    // will not do (Backend::takesLocalEmulator); empty: the default.
+    std::filesystem::path emulator{};
     // Kvm or Tcg (resolved by chooseAccel, vm/accel_probe.h; never Auto here).
     Accel accel = Accel::Tcg;
 };
@@ -71,6 +74,11 @@ public:
     // QEMU's last error line for the guest `name` (e.g. "KVM internal error.
     // Suberror: 1"), where the backend can read QEMU's log; "" otherwise.
     virtual std::string qemuError(const std::string& /*name*/) { return ""; }
+    // The version of the QEMU that runs `arch`'s guests by default: its
+    // --version line, or what libvirt reports of a remote host's.
+    virtual std::string qemuVersion(const ArchProfile& arch) = 0;
+    // Whether start() runs MachineSpec::emulator, a QEMU on this host's disk.
+    virtual bool takesLocalEmulator() const { return false; }
 };
 
 }  // namespace klp::vm

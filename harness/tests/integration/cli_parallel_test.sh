@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
 # Pristine guests, parallel guests, repetition and sharding, as a user runs them:
 #   cli_parallel_test.sh KLP_HARNESS_BIN TESTS_CASES_DIR CATALOG_DIR KERNEL
-# - isolation: a case that leaves a file, a module and an enabled patch behind is
-#   followed (on the same guest, reverted) by one that must see none of it;
 # - `--jobs 2` gives the same verdicts, in the same order, as `--jobs 1`;
 # - `--shard 1/2` and `2/2` (balanced by --durations) cover every case once, and
 #   `merge` of the two equals the unsharded run's verdicts;
@@ -19,17 +17,6 @@ verdicts() { # results dir -> "verdict case" lines in results.json order
 for r in json.load(open(sys.argv[1] + "/results.json"))["results"]: print(r["verdict"], r["case"], r["arch"], r["kernel"])' "$1"
 }
 subset=("$catalog/callbacks" "$catalog/state")
-
-# Isolation, through a revert: 1-dirty then 2-clean on one guest.
-"$bin" -q run --kernel "$kernel" --jobs 1 --out "$tmp/iso" "$tcases/isolation" > "$tmp/out" 2>&1 ||
-    fail "isolation run: exit $?"
-python3 - "$tmp/iso" <<'PY' || fail "isolation: the clean case did not run on a reverted guest"
-import json, sys
-rs = json.load(open(sys.argv[1] + "/results.json"))["results"]
-assert [r["case"] for r in rs] == ["isolation/1-dirty", "isolation/2-clean"], rs
-assert rs[1]["boot"] == "revert", rs[1]["boot"]
-assert all(r["verdict"] == "PASS" for r in rs)
-PY
 
 # --jobs 1 vs --jobs 2.
 "$bin" -q run --kernel "$kernel" --jobs 1 --out "$tmp/j1" "${subset[@]}" > "$tmp/out" 2>&1 || fail "--jobs 1: exit $?"

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 
 #include "util/cleanup.h"
@@ -103,10 +104,7 @@ public:
         for (const auto& f : {spec.kernel, spec.initrd})
             if (!fs::exists(f))
                 throw UsageError("no such file: " + f.string());
-        fs::path qemu = findOnPath(spec.arch->emulator);
-        if (qemu.empty())
-            throw UsageError(spec.arch->emulator + " not found: install the Debian package " +
-                             spec.arch->emulatorPackage);
+        fs::path qemu = spec.emulator.empty() ? hostQemu(*spec.arch) : spec.emulator;
         libvirt::DomainFiles files{.kernel = spec.kernel, .initrd = spec.initrd, .emulator = qemu};
         if (libvirt::needsSingleThreadTcg(spec))
             files.emulator = singleThreadWrapper(root_, qemu);
@@ -128,6 +126,16 @@ public:
     }
 
     std::string describe() override { return libvirt::describeConnection(conn_, uri_); }
+    bool takesLocalEmulator() const override { return true; }
+    std::string qemuVersion(const ArchProfile& arch) override {
+        std::lock_guard lock(versionsMutex_);
+        auto& v = versions_[arch.name];
+        if (v.empty()) {
+            std::string out = runChecked({hostQemu(arch).string(), "--version"});
+            v = out.substr(0, out.find('\n'));
+        }
+        return v;
+    }
     std::string kvmUnavailable(const ArchProfile& arch) override { return libvirt::kvmUnavailable(conn_, arch); }
 
     // The embedded driver writes QEMU's stderr to log/qemu/NAME.log in its root.
@@ -153,6 +161,15 @@ public:
     }
 
 private:
+    static fs::path hostQemu(const ArchProfile& arch) {
+        fs::path qemu = findOnPath(arch.emulator);
+        if (qemu.empty())
+            throw UsageError(arch.emulator + " not found: install the Debian package " + arch.emulatorPackage);
+        return qemu;
+    }
+
+    std::mutex versionsMutex_;
+    std::map<std::string, std::string> versions_;  // by arch
     fs::path root_;
     fs::path probeCache_;
     std::atomic<bool> probesSaved_{false};

@@ -37,14 +37,22 @@ void startEventLoop(const std::filesystem::path& logDir) {
     });
 }
 
-std::string describeConnection(virConnectPtr conn, const std::string& uri) {
-    unsigned long lib = 0, hv = 0;
-    virConnectGetLibVersion(conn, &lib);
+namespace {
+std::string dotted(unsigned long x) {
+    return std::to_string(x / 1000000) + "." + std::to_string(x / 1000 % 1000) + "." + std::to_string(x % 1000);
+}
+}  // namespace
+
+std::string hypervisorVersion(virConnectPtr conn) {
+    unsigned long hv = 0;
     virConnectGetVersion(conn, &hv);
-    auto v = [](unsigned long x) {
-        return std::to_string(x / 1000000) + "." + std::to_string(x / 1000 % 1000) + "." + std::to_string(x % 1000);
-    };
-    return "libvirt " + v(lib) + ", qemu " + v(hv) + " (" + uri + ")";
+    return "qemu " + dotted(hv);
+}
+
+std::string describeConnection(virConnectPtr conn, const std::string& uri) {
+    unsigned long lib = 0;
+    virConnectGetLibVersion(conn, &lib);
+    return "libvirt " + dotted(lib) + ", " + hypervisorVersion(conn) + " (" + uri + ")";
 }
 
 std::string tcgSingleThreadScript(const std::string& qemu) {

@@ -28,6 +28,8 @@ void startEventLoop(const std::filesystem::path& logDir);
 
 // "libvirt X.Y.Z, qemu X.Y.Z (URI)": what Backend::describe() reports.
 std::string describeConnection(virConnectPtr conn, const std::string& uri);
+// "qemu X.Y.Z": the hypervisor version libvirt reports for the connection.
+std::string hypervisorVersion(virConnectPtr conn);
 
 // A /bin/sh script that runs `qemu` with every "-accel tcg" turned into
 // "-accel tcg,thread=single", for arches whose ArchProfile asks for

@@ -107,6 +107,8 @@ public:
 
     std::string describe() override { return libvirt::describeConnection(conn_, uri_); }
     std::string kvmUnavailable(const ArchProfile& arch) override { return libvirt::kvmUnavailable(conn_, arch); }
+    // What the host's libvirt reports: its QEMUs are its own to choose.
+    std::string qemuVersion(const ArchProfile&) override { return libvirt::hypervisorVersion(conn_); }
 
 private:
     std::string uri_;

@@ -1,0 +1,126 @@
+#include "image/suite.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <regex>
+#include <sstream>
+
+#include "util/error.h"
+#include "util/files.h"
+#include "util/process.h"
+#include "util/progress.h"
+
+namespace klp::image {
+namespace fs = std::filesystem;
+
+namespace {
+// Lists older than this are fetched again: a suite like sid moves daily.
+constexpr auto kListsMaxAge = std::chrono::hours(24);
+
+// Holds an exclusive flock on `file` for its lifetime: one `apt-get update` of a
+// suite at a time across processes.
+class FileLock {
+public:
+    explicit FileLock(const fs::path& file) : fd_(open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+        if (fd_ < 0 || flock(fd_, LOCK_EX) != 0)
+            throw HarnessError("cannot lock " + file.string());
+    }
+    ~FileLock() { close(fd_); }
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+
+private:
+    int fd_;
+};
+}  // namespace
+
+std::string debianMirror() {
+    const char* m = std::getenv("KLP_DEBIAN_MIRROR");
+    return m && *m ? m : "http://deb.debian.org/debian";
+}
+
+Suite::Suite(std::string name, Cache& cache) : name_(std::move(name)), cache_(cache) {
+    if (!std::regex_match(name_, std::regex(R"([a-z][a-z0-9-]*)")))
+        throw UsageError("not a Debian suite name: '" + name_ + "'");
+    dir_ = cache_.dir() / "apt-suites" / name_;
+    fs::create_directories(dir_ / "lists" / "partial");
+    fs::create_directories(dir_ / "cache" / "archives" / "partial");
+    fs::create_directories(dir_ / "preferences.d");
+    // Security updates of stable suites live in another archive; the mirror's
+    // suite is what the harness fetches kernels and QEMU from.
+    writeFile(dir_ / "sources.list", "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] " +
+                                         debianMirror() + " " + name_ + " main\n");
+    const std::string d = dir_.string();
+    writeFile(dir_ / "apt.conf", "Dir::Etc::sourcelist \"" + d + "/sources.list\";\n"
+                                 "Dir::Etc::sourceparts \"-\";\n"
+                                 "Dir::Etc::preferencesparts \"" + d + "/preferences.d\";\n"
+                                 "Dir::State::Lists \"" + d + "/lists\";\n"
+                                 "Dir::Cache \"" + d + "/cache\";\n"
+                                 "APT::Get::List-Cleanup \"false\";\n"
+                                 "APT::Sandbox::User \"root\";\n");
+}
+
+void Suite::refresh() {
+    if (fresh_)
+        return;
+    FileLock lock(dir_ / "lock");
+    const fs::path stamp = dir_ / "updated";
+    std::error_code ec;
+    auto age = fs::file_time_type::clock::now() - fs::last_write_time(stamp, ec);
+    if (ec || age > kListsMaxAge) {
+        requireTool("apt-get", "apt");
+        progress("fetching the package lists of Debian " + name_ + " (" + debianMirror() + ")");
+        try {
+            runChecked({"env", "APT_CONFIG=" + (dir_ / "apt.conf").string(), "apt-get", "-q", "update"},
+                       dir_ / "update.log", {}, std::chrono::minutes(10));
+        } catch (const HarnessError& e) {
+            throw HarnessError("cannot fetch Debian " + name_ + "'s package lists from " + debianMirror() + ": " +
+                               e.what());
+        }
+        writeFile(stamp, "");
+    }
+    fresh_ = true;
+}
+
+std::string Suite::aptConfigEnv() {
+    refresh();
+    return "APT_CONFIG=" + (dir_ / "apt.conf").string();
+}
+
+std::string Suite::aptCache(const std::vector<std::string>& args) {
+    refresh();
+    KeyHasher key;
+    key.add("suite", name_).add("updated", std::to_string(fs::last_write_time(dir_ / "updated").time_since_epoch().count()));
+    for (const auto& a : args)
+        key.add("arg", a);
+    fs::path memo = cache_.dir() / "apt" / (key.hex().substr(0, 24) + ".txt");
+    std::error_code ec;
+    if (fs::exists(memo, ec))
+        return readFile(memo);
+    std::vector<std::string> argv = {"env", "APT_CONFIG=" + (dir_ / "apt.conf").string(), "apt-cache"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string out = runProcess(argv, "/dev/null", std::chrono::minutes(5)).output;
+    if (!out.empty()) {
+        fs::create_directories(memo.parent_path(), ec);
+        writeFile(memo, out);
+    }
+    return out;
+}
+
+std::string Suite::candidate(const std::string& package) {
+    // madison lists what the suite's lists offer, newest first; `policy` would also
+    // weigh the host's installed version in.
+    std::istringstream in(aptCache({"madison", package}));
+    static const std::regex row(R"(^\s*(\S+)\s*\|\s*(\S+)\s*\|)");
+    std::smatch m;
+    for (std::string l; std::getline(in, l);)
+        if (std::regex_search(l, m, row) && m[1] == package)
+            return m[2];
+    return "";
+}
+
+}  // namespace klp::image
