@@ -24,7 +24,10 @@ run_pkgs=(qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon-system
 # the test modules of kernels whose scripts modprobe them; xz-utils unpacks
 # linux-source for them.
 kernel_pkgs=(bc bison flex libelf-dev libssl-dev
-             gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross qemu-system-ppc)
+             gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross qemu-system-ppc
+             libxxhash-dev patchutils gawk)
+# libxxhash-dev, patchutils (recountdiff), gawk: the kernel's klp-build (--patch);
+# objtool has its `klp` commands only when built against libxxhash.
 foreign_arch=ppc64el
 
 need=()

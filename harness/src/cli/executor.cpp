@@ -133,6 +133,7 @@ std::string reproLine(const Unit& u, const Config& cfg, const std::vector<cases:
     ra.until = line;
     ra.cmdline = cfg.cmdline;
     ra.modules = a.modules;
+    ra.patches = a.patches;
     ra.vars = a.vars;
     ra.userland = cfg.userland;
     ra.cpus = cfg.cpus;

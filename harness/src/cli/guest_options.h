@@ -16,6 +16,7 @@ struct GuestOptions {
     int memory = 512;                  // MiB
     std::string accel = "auto";        // --accel auto|kvm|tcg (vm/accel.h)
     std::vector<std::string> modules;  // --module: .ko files or source dirs, beside ours in /lib/klp/
+    std::vector<std::string> patches;  // --patch: source patches, made modules by the kernel's klp-build
 };
 
 }  // namespace klp::cli

@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "cases/verbs.h"
+#include "image/kernel_catalog.h"
+#include "image/kernels.h"
 #include "cli/merge.h"
 #include "cli/proxy.h"
 #include "cli/repro.h"
@@ -47,6 +49,15 @@ void addAccelOption(CLI::App* cmd, std::string& accel) {
 }
 
 // The flags of cli::GuestOptions, for every command that boots guests.
+// --patch, on every command that puts modules in a guest (and prepare).
+void addPatchOption(CLI::App* cmd, std::vector<std::string>& patches) {
+    cmd->add_option("--patch", patches,
+                    "A source patch (FILE.patch) the kernel's own klp-build makes into livepatch-FILE.ko, in "
+                    "/lib/klp/ like --module (kernels with klp-build, e.g. own-7.2 on x86_64; cached by kernel and "
+                    "patch; checked before any boot; repeatable)")
+        ->allow_extra_args(false);
+}
+
 void addGuestOptions(CLI::App* cmd, cli::GuestOptions& o) {
     cmd->add_option("--cache-dir", o.cacheDir, "Cache dir (default ~/.cache/klp-harness)");
     cmd->add_option("--uri", o.uri, "libvirt URI (default: embedded driver, no daemon)");
@@ -68,6 +79,7 @@ void addGuestOptions(CLI::App* cmd, cli::GuestOptions& o) {
                     "NAME.ko beside ours, named by cases like ours (repeatable; checked against each kernel before "
                     "any boot)")
         ->allow_extra_args(false);
+    addPatchOption(cmd, o.patches);
 }
 
 void addOneGuestOptions(CLI::App* cmd, GuestArgs& a) {
@@ -119,8 +131,8 @@ Booted bootFrom(const GuestArgs& a) {
     b.bed = std::make_unique<testbed::Testbed>(o);
     auto kernel = b.bed->kernel(a.kernel, a.arch);
     std::optional<image::ModuleSet> modules;
-    if (a.ourModules || !a.modules.empty())
-        modules = b.bed->modules(kernel, image::inspectUserModules(a.modules, image::ourModuleNames()));
+    if (a.ourModules || !a.modules.empty() || !a.patches.empty())
+        modules = b.bed->modules(kernel, image::inspectUserModules(a.modules, image::ourModuleNames(), a.patches));
     b.guest = b.bed->boot({.kernel = kernel, .modules = modules ? &*modules : nullptr, .cmdline = a.cmdline,
                            .layers = {a.userland, {}}});
     return b;
@@ -173,7 +185,15 @@ int cmdExec(const GuestArgs& a, const std::vector<std::string>& pushes,
     return r.exitCode < 0 ? 2 : r.exitCode;
 }
 
-int cmdKernels() {
+// `kernels`: the names --kernel accepts; `kernels --versions NAME`: what the
+// archive offers of one, newest first (for NAME@VERSION).
+int cmdKernels(const std::string& versionsOf, const std::string& cacheDir) {
+    if (!versionsOf.empty()) {
+        image::Cache cache(cacheDir.empty() ? defaultCacheDir() : fs::path(cacheDir));
+        for (const auto& v : image::kernelVersions(versionsOf, cache))
+            std::printf("%s\n", v.c_str());
+        return 0;
+    }
     for (const auto& k : image::namedKernels())
         std::printf("%-12s %-16s %s\n", k.name.c_str(), k.arch.c_str(), k.description.c_str());
     return 0;
@@ -218,7 +238,15 @@ std::vector<Subcommand> subcommands(const std::vector<std::string>& command) {
              cmd->add_option("socket", *socket, "Unix socket")->required();
              return [socket] { return cli::proxy(*socket); };
          }},
-        {"kernels", "List the kernel names --kernel accepts", [](CLI::App*) { return [] { return cmdKernels(); }; }},
+        {"kernels", "List the kernel names --kernel accepts (--versions NAME: the versions NAME@VERSION may pin)",
+         [](CLI::App* cmd) {
+             auto versionsOf = std::make_shared<std::string>();
+             auto cache = std::make_shared<std::string>();
+             cmd->add_option("--versions", *versionsOf,
+                             "List the versions Debian offers of kernel NAME, newest first");
+             cmd->add_option("--cache-dir", *cache, "Cache dir (default ~/.cache/klp-harness)");
+             return [=] { return cmdKernels(*versionsOf, *cache); };
+         }},
         {"repro", "Run a case up to a step (default: the one that failed last), keep the guest, print ssh (and gdb) lines",
          [](CLI::App* cmd) {
              auto a = std::make_shared<cli::ReproArgs>();
@@ -263,6 +291,7 @@ std::vector<Subcommand> subcommands(const std::vector<std::string>& command) {
              auto arches = std::make_shared<std::vector<std::string>>();
              auto kernels = std::make_shared<std::vector<std::string>>();
              auto modules = std::make_shared<std::vector<std::string>>();
+             auto patches = std::make_shared<std::vector<std::string>>();
              auto cache = std::make_shared<std::string>();
              cmd->add_option("--arch", *arches, "Guest architecture: x86_64 or ppc64le (repeatable; default x86_64)");
              cmd->add_option("--kernel", *kernels, "Kernel name or path; ARCH:NAME for one arch only (repeatable)")
@@ -272,7 +301,8 @@ std::vector<Subcommand> subcommands(const std::vector<std::string>& command) {
                              "Also build this module source dir (or check this .ko) for each kernel; prints the "
                              "built .ko paths (repeatable)")
                  ->allow_extra_args(false);
-             return [=] { return cli::prepare(cli::runTargets(*arches, *kernels), *cache, *modules); };
+             addPatchOption(cmd, *patches);
+             return [=] { return cli::prepare(cli::runTargets(*arches, *kernels), *cache, *modules, *patches); };
          }},
         {"selftests",
          "Run the kernel's own livepatch selftests unmodified, each script in a pristine guest (--userland full); "
@@ -385,6 +415,10 @@ static int run(int argc, char** argv) {
     app.require_subcommand(1);
     bool quiet = false;
     app.add_flag("-q,--quiet", quiet, "No progress lines on stderr");
+    std::vector<std::string> kernelFiles;
+    app.add_option("--kernels", kernelFiles,
+                   "A kernel file of your own (the form of images/kernels.yaml): its names join --kernel's (repeatable)")
+        ->check(CLI::ExistingFile);
 
     // The guest command is everything after the first "--", verbatim (its own
     // -flags included): split it off before CLI11 sees it.
@@ -397,6 +431,7 @@ static int run(int argc, char** argv) {
     std::vector<std::pair<CLI::App*, std::function<int()>>> actions;
     for (const auto& sub : subcommands(command)) {
         CLI::App* cmd = app.add_subcommand(sub.name, sub.help);
+        cmd->fallthrough();  // -q and --kernels also after the subcommand's name
         actions.emplace_back(cmd, sub.define(cmd));
     }
     std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
@@ -407,6 +442,7 @@ static int run(int argc, char** argv) {
     }
     setQuiet(quiet);
     try {
+        image::addKernelFiles({kernelFiles.begin(), kernelFiles.end()});
         for (auto& [cmd, action] : actions)
             if (*cmd)
                 return action();

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <optional>
 
+#include "image/kernel_catalog.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/yaml_error.h"
@@ -174,8 +175,18 @@ struct Reader {
                 for (const auto& d : kv.second)
                     if (!noValue(d) && !setting(key(d.first), d.second, defaults))
                         fail(d.first, "unknown key '" + key(d.first) + "' in defaults (" + kDefaultKeys + ")");
+            } else if (k == "kernels-file") {
+                // Kernel entries of the user's own (image/kernel_catalog.h), relative to this file.
+                std::vector<fs::path> files;
+                for (const auto& f : items(kv.second, k)) {
+                    fs::path p = f.Scalar();
+                    files.push_back(p.is_relative() ? file.parent_path() / p : p);
+                    if (!fs::is_regular_file(files.back()))
+                        fail(f, "no such kernel file: " + files.back().string());
+                }
+                image::addKernelFiles(files);
             } else {
-                fail(kv.first, "unknown key '" + k + "' (defaults, matrix)");
+                fail(kv.first, "unknown key '" + k + "' (defaults, matrix, kernels-file)");
             }
         }
         if (!rows)

@@ -40,6 +40,8 @@ std::string reproCommand(const ReproArgs& a) {
         cmd += " --cmdline " + shellQuote(a.cmdline);
     for (const auto& m : a.modules)
         cmd += " --module " + shellQuote(m);
+    for (const auto& p : a.patches)
+        cmd += " --patch " + shellQuote(p);
     for (const auto& v : a.vars)
         cmd += " --var " + shellQuote(v);
     if (!a.userland.empty() && a.userland != "base")
@@ -133,7 +135,7 @@ std::string gdbCommand(const image::KernelImage& k, const image::KernelSymbols& 
 int repro(const ReproArgs& a) {
     vm::archProfile(a.arch);  // bad arch: fail before any work
     std::vector<image::UserModule> user;
-    cases::CaseNames names = runNames(a.modules, a.vars, &user);
+    cases::CaseNames names = runNames(a.modules, a.patches, a.vars, &user);
     auto loaded = cases::loadCases({a.caseFile}, names);
     if (loaded.size() != 1)
         throw UsageError(a.caseFile + ": repro takes one case file");

@@ -45,8 +45,8 @@ std::vector<Target> runTargets(const std::vector<std::string>& arches, const std
 }
 
 int prepare(const std::vector<Target>& targets, const std::string& cacheDir,
-            const std::vector<std::string>& userModules) {
-    auto user = image::inspectUserModules(userModules, image::ourModuleNames());
+            const std::vector<std::string>& userModules, const std::vector<std::string>& patches) {
+    auto user = image::inspectUserModules(userModules, image::ourModuleNames(), patches);
     testbed::Options o;
     o.cacheDir = cacheDir;
     testbed::Testbed bed(o);

@@ -56,7 +56,7 @@ int runCases(const RunArgs& args);
 // into the cache, boots nothing. Prints what it prepared.
 // `userModules`: --module paths; the built ones' .ko paths are printed.
 int prepare(const std::vector<Target>& targets, const std::string& cacheDir,
-            const std::vector<std::string>& userModules = {});
+            const std::vector<std::string>& userModules = {}, const std::vector<std::string>& patches = {});
 int listCases(const std::vector<std::string>& paths, bool verbs);
 // `report DIR`: re-renders results.ktap, junit.xml and report.html from results.json.
 int renderReports(const std::string& dir);

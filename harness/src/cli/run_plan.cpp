@@ -61,7 +61,7 @@ RunPlan planRun(const RunArgs& a) {
     if (a.repeat < 1)
         throw UsageError("--repeat must be 1 or more");
     RunPlan plan;
-    cases::CaseNames names = runNames(a.modules, a.vars, &plan.userModules);
+    cases::CaseNames names = runNames(a.modules, a.patches, a.vars, &plan.userModules);
     plan.entries = entriesOf(a, names);
     for (const auto& [name, value] : names.vars)
         if (std::none_of(plan.entries.begin(), plan.entries.end(), [&, &name = name](const Entry& e) {
@@ -130,11 +130,11 @@ void planUnits(RunPlan& plan, const RunArgs& a, const Config& base) {
     });
 }
 
-cases::CaseNames runNames(const std::vector<std::string>& modules, const std::vector<std::string>& vars,
-                          std::vector<image::UserModule>* user) {
+cases::CaseNames runNames(const std::vector<std::string>& modules, const std::vector<std::string>& patches,
+                          const std::vector<std::string>& vars, std::vector<image::UserModule>* user) {
     cases::CaseNames names = cases::ourCaseNames();
     std::vector<std::string> ours(names.modules.begin(), names.modules.end());
-    auto inspected = image::inspectUserModules(modules, ours);
+    auto inspected = image::inspectUserModules(modules, ours, patches);
     for (const auto& m : inspected)
         names.modules.insert(m.names.begin(), m.names.end());
     if (user)

@@ -70,10 +70,10 @@ RunPlan planRun(const RunArgs& a);
 // case files; generated work fills the entries itself.
 void planUnits(RunPlan& plan, const RunArgs& a, const Config& base);
 
-// What cases may name in a run: our modules, the --module ones, and the --var
-// values. Throws UsageError for a bad --module or --var.
-cases::CaseNames runNames(const std::vector<std::string>& modules, const std::vector<std::string>& vars,
-                          std::vector<image::UserModule>* user = nullptr);
+// What cases may name in a run: our modules, the --module and --patch ones, and
+// the --var values. Throws UsageError for a bad --module, --patch or --var.
+cases::CaseNames runNames(const std::vector<std::string>& modules, const std::vector<std::string>& patches,
+                          const std::vector<std::string>& vars, std::vector<image::UserModule>* user = nullptr);
 
 // A step that needs a livepatch (enable, disable, force, ...) naming one of
 // the --module modules in `set` that is none (no modinfo livepatch=Y): a

@@ -56,7 +56,8 @@ Emulator suiteQemu(const std::string& emulator, const std::string& package, cons
 }
 
 std::string qemuVersionNumber(const std::string& versionLine) {
-    static const std::regex re(R"(version\s+(\d+(\.\d+)*))");
+    // QEMU's own --version line, or what libvirt reports of a remote host's ("qemu 7.2.0").
+    static const std::regex re(R"((?:version|qemu)\s+(\d+(\.\d+)*))", std::regex::icase);
     std::smatch m;
     return std::regex_search(versionLine, m, re) ? m[1].str() : "";
 }

@@ -4,14 +4,18 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <regex>
 #include <sstream>
 
 #include "image/apt.h"
+#include "image/kernel_catalog.h"
 #include "image/recipe.h"
+#include "image/suite.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/process.h"
@@ -23,39 +27,73 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct DebianKernel {
-    NamedKernel named;
-    std::string imagePattern;  // regex over binary package names
-};
-
-// Debian 12's cloud flavour: small, and CONFIG_LIVEPATCH=y with ORC and a reliable stacktrace.
-const std::vector<DebianKernel> debianKernels = {
-    {{"debian-6.1", "x86_64", "Debian 12 linux-image-6.1.0-*-cloud-amd64"},
-     R"(linux-image-6\.1\.0-\d+-cloud-amd64)"},
-    {{"debian-6.12", "x86_64", "Debian 12 linux-image-6.12.*+deb12-cloud-amd64-unsigned"},
-     R"(linux-image-6\.12\.\d+\+deb12-cloud-amd64-unsigned)"},
-};
-
-// Fields of `apt-cache show` records, keyed by package name.
-std::map<std::string, std::map<std::string, std::string>> aptShow(const std::vector<std::string>& pkgs,
-                                                                  Cache& cache) {
-    std::vector<std::string> args = {"show", "--no-all-versions"};
-    args.insert(args.end(), pkgs.begin(), pkgs.end());
-    std::map<std::string, std::map<std::string, std::string>> out;
-    std::istringstream in(aptCache(args, cache));
-    std::string pkg;
-    for (std::string line; std::getline(in, line);) {
-        auto colon = line.find(": ");
-        if (line.empty() || line[0] == ' ' || colon == std::string::npos)
-            continue;
-        std::string field = line.substr(0, colon), value = line.substr(colon + 2);
-        if (field == "Package")
-            pkg = value;
-        else if (!pkg.empty())
-            out[pkg].emplace(field, value);
+// Where apt looks: the host's lists, or a suite's own (image/suite.h).
+class AptSource {
+public:
+    AptSource(const std::string& suite, Cache& cache) : cache_(cache) {
+        if (!suite.empty())
+            suite_.emplace(suite, cache);
     }
-    return out;
-}
+    std::string query(const std::vector<std::string>& args) {
+        return suite_ ? suite_->aptCache(args) : aptCache(args, cache_);
+    }
+    // What a recipe's environment needs to download from it (not part of keys).
+    std::vector<std::string> env() { return suite_ ? std::vector<std::string>{suite_->aptConfigEnv()} : std::vector<std::string>{}; }
+    std::string describe() const { return suite_ ? "Debian " + suite_->name() : "the host's apt lists"; }
+    std::string hint() const { return suite_ ? "" : "; run apt-get update"; }
+
+    // Fields of `apt-cache show` records (PKG or PKG=VERSION), keyed by package name.
+    std::map<std::string, std::map<std::string, std::string>> show(const std::vector<std::string>& pkgs) {
+        std::vector<std::string> args = {"show", "--no-all-versions"};
+        args.insert(args.end(), pkgs.begin(), pkgs.end());
+        std::map<std::string, std::map<std::string, std::string>> out;
+        std::istringstream in(query(args));
+        std::string pkg;
+        for (std::string line; std::getline(in, line);) {
+            auto colon = line.find(": ");
+            if (line.empty() || line[0] == ' ' || colon == std::string::npos)
+                continue;
+            std::string field = line.substr(0, colon), value = line.substr(colon + 2);
+            if (field == "Package")
+                pkg = value;
+            else if (!pkg.empty())
+                out[pkg].emplace(field, value);
+        }
+        return out;
+    }
+
+    // Every version of `pkgs` the lists offer: {version, package}.
+    std::vector<std::pair<std::string, std::string>> versions(const std::vector<std::string>& pkgs) {
+        std::vector<std::string> args = {"madison"};
+        args.insert(args.end(), pkgs.begin(), pkgs.end());
+        std::vector<std::pair<std::string, std::string>> out;
+        std::istringstream in(query(args));
+        static const std::regex row(R"(^\s*(\S+)\s*\|\s*(\S+)\s*\|)");
+        std::smatch m;
+        for (std::string l; std::getline(in, l);)
+            if (std::regex_search(l, m, row) &&
+                std::find(out.begin(), out.end(), std::make_pair(m[2].str(), m[1].str())) == out.end())
+                out.emplace_back(m[2], m[1]);
+        return out;
+    }
+
+    // Binary package names matching `pattern`.
+    std::vector<std::string> namesMatching(const std::string& pattern) {
+        std::vector<std::string> out;
+        std::regex re(pattern);
+        std::istringstream in(query({"pkgnames", "linux-image-"}));
+        for (std::string n; std::getline(in, n);)
+            if (std::regex_match(n, re))
+                out.push_back(n);
+        return out;
+    }
+
+private:
+    Cache& cache_;
+    std::optional<Suite> suite_;
+};
+
+bool newerVersion(const std::string& a, const std::string& b) { return strverscmp(a.c_str(), b.c_str()) > 0; }
 
 std::vector<std::string> dependsNames(const std::string& depends) {
     std::vector<std::string> names;
@@ -69,23 +107,10 @@ std::vector<std::string> dependsNames(const std::string& depends) {
     return names;
 }
 
-// Our own builds from Debian's linux-source-X.Y (images/own-kernel.sh), for any
-// arch with a profile (vm/arch.cpp) and a config fragment (images/config/<arch>.config):
-// Debian's ppc64el kernel has no livepatch (CONFIG_LIVEPATCH is off).
-struct OwnKernel {
-    std::string name;
-    std::string sourcePackage;
-};
-const std::vector<OwnKernel> ownKernels = {
-    {"own-6.1", "linux-source-6.1"},
-    {"own-6.12", "linux-source-6.12"},
-};
-const char* ownArches = "ppc64le, x86_64";
-
 std::string knownList() {
     std::string s;
-    for (const auto& k : namedKernels())
-        s += (s.empty() ? "" : ", ") + k.name + " (" + k.arch + ")";
+    for (const auto& k : kernelCatalog())
+        s += (s.empty() ? "" : ", ") + k.name + " (" + k.archList() + ")";
     return s;
 }
 
@@ -95,48 +120,58 @@ std::string trimmed(std::string s) {
     return s;
 }
 
-KernelImage fetchDebian(const DebianKernel& dk, Cache& cache) {
-    auto names = aptCache({"pkgnames", "linux-image-"}, cache);
-    std::vector<std::string> candidates;
-    std::istringstream in(names);
-    for (std::string n; std::getline(in, n);)
-        candidates.push_back(n);
-    std::string image = newestMatching(candidates, dk.imagePattern);
-    if (image.empty())
-        throw HarnessError("no Debian package matches " + dk.named.name + " (" + dk.imagePattern +
-                           "); run apt-get update");
+// The image package of a debian-binary kernel: the newest, or the one at `pin`.
+std::string debianImagePackage(const KernelEntry& dk, const std::string& pin, AptSource& apt) {
+    auto names = apt.namesMatching(dk.debianBinary);
+    if (names.empty())
+        throw HarnessError("no Debian package in " + apt.describe() + " matches " + dk.name + " (" + dk.debianBinary +
+                           ", " + dk.where() + ")" + apt.hint());
+    if (pin.empty())
+        return newestMatching(names, dk.debianBinary);
+    for (const auto& [version, pkg] : apt.versions(names))
+        if (version == pin)
+            return pkg + "=" + version;
+    throw UsageError("kernel " + dk.name + "@" + pin + ": " + apt.describe() + " offers no such version (see `klp-harness kernels --versions " + dk.name + "`)");
+}
+
+KernelImage fetchDebian(const KernelEntry& dk, const std::string& pin, Cache& cache) {
+    AptSource apt(dk.suite, cache);
+    const std::string imageSpec = debianImagePackage(dk, pin, apt);
+    const std::string image = imageSpec.substr(0, imageSpec.find('='));
     std::string headers = std::regex_replace(image, std::regex("^linux-image-"), "linux-headers-");
     headers = std::regex_replace(headers, std::regex("-unsigned$"), "");
-    auto info = aptShow({image, headers}, cache);
+    auto info = apt.show({imageSpec, pin.empty() ? headers : headers + "=" + pin});
     if (!info.count(image) || !info.count(headers))
-        throw HarnessError("apt-cache knows no " + (info.count(image) ? headers : image) +
-                           "; run apt-get update");
-    std::vector<std::string> pkgs = {image, headers};
+        throw HarnessError("apt-cache knows no " + (info.count(image) ? headers : image) + apt.hint());
+    const std::string version = info[image]["Version"];
+    std::vector<std::string> pkgs = {image + "=" + version, headers + "=" + info[headers]["Version"]};
     for (const auto& dep : dependsNames(info[headers]["Depends"]))
         if (dep.rfind("linux-headers-", 0) == 0 || dep.rfind("linux-kbuild-", 0) == 0)
             pkgs.push_back(dep);
-    const std::string version = info[image]["Version"];
     const Recipe recipe("debian-kernel.sh");
     KeyHasher key;
     key.add("version", version);
     recipe.addTo(key);
+    // Package names, not name=version: keys stay what they were before pins.
     for (const auto& p : pkgs)
-        key.add("package", p);
-    fs::path entry = cache.get("kernels", dk.named.name + "_" + version, key.hex(), [&](const fs::path& dir) {
+        key.add("package", p.substr(0, p.find('=')));
+    if (!dk.suite.empty())
+        key.add("suite", dk.suite);
+    fs::path entry = cache.get("kernels", dk.name + "_" + version, key.hex(), [&](const fs::path& dir) {
         requireTool("dpkg-deb", "dpkg");
         requireTool("depmod", "kmod");
         requireTool("cpio", "cpio");
-        progress("fetching " + dk.named.name + ": " + image + " " + version + " (+ headers)");
+        progress("fetching " + dk.name + ": " + image + " " + version + " (+ headers) from " + apt.describe());
         std::vector<std::string> args = {dir.string()};
         args.insert(args.end(), pkgs.begin(), pkgs.end());
-        fs::path log = cache.dir() / "logs" / (dk.named.name + ".log");
+        fs::path log = cache.dir() / "logs" / (dk.name + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
-        runChecked(recipe.command(args), log);
+        runChecked(recipe.command(args, apt.env()), log);
     });
     KernelImage k;
-    k.name = dk.named.name;
-    k.arch = dk.named.arch;
+    k.name = dk.name;
+    k.arch = dk.arches.front();
     k.release = trimmed(readFile(entry / "release"));
     k.kernel = entry / "root" / "boot" / ("vmlinuz-" + k.release);
     k.modulesCpio = entry / "kmods.cpio.gz";
@@ -182,12 +217,22 @@ void requireBuildHeaders() {
 }
 
 // The arch's toolchain and kernel layout come from its profile, as the recipe's do.
-KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, Cache& cache) {
+KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::string& arch, Cache& cache) {
     const vm::ArchProfile& profile = vm::archProfile(arch);
-    auto info = aptShow({ok.sourcePackage}, cache);
-    if (!info.count(ok.sourcePackage))
-        throw HarnessError("apt-cache knows no " + ok.sourcePackage + "; run apt-get update");
-    const std::string version = info[ok.sourcePackage]["Version"];
+    AptSource apt(ok.suite, cache);
+    std::string version = pin;
+    if (pin.empty()) {
+        auto info = apt.show({ok.debianSource});
+        if (!info.count(ok.debianSource))
+            throw HarnessError(apt.describe() + " offers no " + ok.debianSource + " (" + ok.where() + ")" + apt.hint());
+        version = info[ok.debianSource]["Version"];
+    } else {
+        auto offered = apt.versions({ok.debianSource});
+        if (std::none_of(offered.begin(), offered.end(), [&](const auto& v) { return v.first == pin; }))
+            throw UsageError("kernel " + ok.name + "@" + pin + ": " + apt.describe() + " offers no such version of " +
+                             ok.debianSource + " (see `klp-harness kernels --versions " + ok.name + "`)");
+    }
+    std::vector<std::string> aptEnv = apt.env();  // where apt finds the suite: unkeyed
     const std::string cc = profile.crossCompile + "gcc";
     requireCompiler(cc);
     const Recipe recipe("own-kernel.sh", kernelBuildEnv(profile));
@@ -195,7 +240,9 @@ KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, Cache& cache)
     // The .config is a function of the source, the fragments and the compiler
     // (Kconfig probes it), so these make the key without configuring anything.
     KeyHasher key;
-    key.add("source", ok.sourcePackage + " " + version).add("arch", arch);
+    key.add("source", ok.debianSource + " " + version).add("arch", arch);
+    if (!ok.suite.empty())
+        key.add("suite", ok.suite);
     recipe.addTo(key);
     for (const auto* frag : {"livepatch", "slim"})
         key.addFile(frag, images / "config" / (std::string(frag) + ".config"));
@@ -210,7 +257,7 @@ KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, Cache& cache)
                  {"dpkg-deb", "dpkg"}, {"xz", "xz-utils"}, {"cpio", "cpio"}})
             requireTool(tool, pkg);
         requireBuildHeaders();
-        progress("building kernel " + ok.name + " for " + arch + " from " + ok.sourcePackage + " " + version +
+        progress("building kernel " + ok.name + " for " + arch + " from " + ok.debianSource + " " + version +
                  " (15-20 min on 2 cores; cached afterwards)");
         removeDeadScratch(dir);
         fs::path log = cache.dir() / "logs" / (ok.name + "-" + arch + ".log");
@@ -218,7 +265,7 @@ KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, Cache& cache)
         fs::remove(log);
         try {
             // Bounded like every host command: 15-40 min is normal on 2 cores.
-            runChecked(recipe.command({dir.string(), ok.sourcePackage}), log,
+            runChecked(recipe.command({dir.string(), ok.debianSource + "=" + version}, aptEnv), log,
                        [](std::string_view line) { progress(line); }, std::chrono::hours(3));
         } catch (const HarnessError& e) {
             // The entry goes with the failure: keep its build output beside the recipe's log.
@@ -236,7 +283,10 @@ KernelImage buildOwn(const OwnKernel& ok, const std::string& arch, Cache& cache)
     k.kernel = entry / "boot" / fs::path(profile.bootImage).filename();  // as own-kernel.sh keeps it
     k.modulesCpio = entry / "kmods.cpio.gz";
     k.headersDir = entry / "build";
-    k.version = ok.sourcePackage + " " + version;
+    k.version = ok.debianSource + " " + version;
+    k.sourceSpec = ok.debianSource + "=" + version;
+    k.suite = ok.suite;
+    k.config = entry / "config";
     return k;
 }
 
@@ -277,10 +327,24 @@ KernelImage fromPath(const fs::path& path, const std::string& arch, const Toolch
 
 std::vector<NamedKernel> namedKernels() {
     std::vector<NamedKernel> out;
-    for (const auto& k : debianKernels)
-        out.push_back(k.named);
-    for (const auto& k : ownKernels)
-        out.push_back({k.name, ownArches, "built from Debian's " + k.sourcePackage + " (images/own-kernel.sh)"});
+    for (const auto& k : kernelCatalog())
+        out.push_back({k.name, k.archList(), k.about});
+    return out;
+}
+
+std::vector<std::string> kernelVersions(const std::string& name, Cache& cache) {
+    const KernelEntry* k = findKernel(name);
+    if (!k)
+        throw UsageError("unknown kernel '" + name + "' (known: " + knownList() + ")");
+    if (!k->path.empty())
+        throw UsageError("kernel " + name + " is a path (" + k->path.string() + "): it has no versions to choose from");
+    AptSource apt(k->suite, cache);
+    auto found = k->debianSource.empty() ? apt.versions(apt.namesMatching(k->debianBinary))
+                                         : apt.versions({k->debianSource});
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return newerVersion(a.first, b.first); });
+    std::vector<std::string> out;
+    for (const auto& [version, pkg] : found)
+        out.push_back(version + "  " + pkg + " (" + apt.describe() + ")");
     return out;
 }
 
@@ -313,21 +377,26 @@ std::string newestMatching(const std::vector<std::string>& candidates, const std
     return best;
 }
 
-KernelImage resolveKernel(const std::string& nameOrPath, const std::string& arch, const Toolchain& tc,
-                          Cache& cache) {
-    for (const auto& ok : ownKernels)
-        if (ok.name == nameOrPath)
-            return buildOwn(ok, arch, cache);
-    for (const auto& dk : debianKernels) {
-        if (dk.named.name != nameOrPath)
-            continue;
-        if (dk.named.arch != arch)
-            throw UsageError("kernel " + nameOrPath + " is for " + dk.named.arch + ", not " + arch);
-        return fetchDebian(dk, cache);
+KernelImage resolveKernel(const std::string& spec, const std::string& arch, const Toolchain& tc, Cache& cache) {
+    // A path may hold an '@'; a name never does.
+    auto [name, pin] = findKernel(spec) ? std::make_pair(spec, std::string()) : splitPin(spec);
+    if (const KernelEntry* k = findKernel(name)) {
+        if (!k->hasArch(arch))
+            throw UsageError("kernel " + name + " is for " + k->archList() + ", not " + arch + " (" + k->where() + ")");
+        if (!k->path.empty()) {
+            if (!pin.empty())
+                throw UsageError("kernel " + name + " is a path: it has no versions (@" + pin + ")");
+            KernelImage img = fromPath(k->path, arch, tc);
+            img.name = name;
+            return img;
+        }
+        if (!k->debianSource.empty())
+            return buildOwn(*k, pin, arch, cache);
+        return fetchDebian(*k, pin, cache);
     }
-    if (nameOrPath.find('/') != std::string::npos || fs::exists(nameOrPath))
-        return fromPath(nameOrPath, arch, tc);
-    throw UsageError("unknown kernel '" + nameOrPath + "' (known: " + knownList() +
+    if (spec.find('/') != std::string::npos || fs::exists(spec))
+        return fromPath(spec, arch, tc);
+    throw UsageError("unknown kernel '" + spec + "' (known: " + knownList() +
                      "; or give a path to a kernel image or build tree)");
 }
 

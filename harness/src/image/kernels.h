@@ -16,6 +16,10 @@ struct KernelImage {
     std::filesystem::path headersDir;  // kbuild dir for module builds; may be empty
     std::string release;               // `uname -r` of the guest, when known
     std::string version;               // package version or content key, for reports
+    // Kernels we build from a Debian source package (debian-source:), for --patch:
+    std::string sourceSpec;              // "linux-source-7.2=7.2.13-1"
+    std::string suite;                   // its Debian suite ("" the host's lists)
+    std::filesystem::path config;        // the .config it was built with
 };
 
 // How to build for the guest's arch with kbuild.
@@ -31,15 +35,19 @@ struct NamedKernel {
     std::string description;
 };
 
-// Every kernel name `--kernel` accepts.
+// Every kernel name `--kernel` accepts (image/kernel_catalog.h).
 std::vector<NamedKernel> namedKernels();
 
-// Resolves `nameOrPath` for `arch`: a known name (fetched or built into the cache
-// on first use; a later call costs an apt-cache query and a stat) or an existing
-// path. `tc` builds the own-* kernels. Throws UsageError for an unknown name
-// (listing the known ones), a missing path or an image for another arch.
-KernelImage resolveKernel(const std::string& nameOrPath, const std::string& arch, const Toolchain& tc,
-                          Cache& cache);
+// The versions Debian offers for kernel `name`, newest first, one line each:
+// "VERSION  PACKAGE (where)". UsageError for an unknown name or a path kernel.
+std::vector<std::string> kernelVersions(const std::string& name, Cache& cache);
+
+// Resolves `spec` for `arch`: a known name, NAME@VERSION for one version of it
+// (fetched or built into the cache on first use; a later call costs an apt-cache
+// query and a stat), or an existing path. `tc` checks a path's image. Throws
+// UsageError for an unknown name (listing the known ones), a version the archive
+// does not offer, a missing path or an image for another arch.
+KernelImage resolveKernel(const std::string& spec, const std::string& arch, const Toolchain& tc, Cache& cache);
 
 // The arch a kernel image file is for ("x86_64", "ppc64le"), from its ELF or
 // bzImage header; empty when it is neither. Exposed for tests.

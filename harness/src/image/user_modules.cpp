@@ -1,5 +1,7 @@
 #include "image/user_modules.h"
 
+#include "image/klp_patch.h"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -41,13 +43,14 @@ std::vector<std::string> objmNames(const fs::path& kbuildFile) {
 }
 
 std::vector<UserModule> inspectUserModules(const std::vector<std::string>& paths,
-                                           const std::vector<std::string>& ourNames) {
+                                           const std::vector<std::string>& ourNames,
+                                           const std::vector<std::string>& patches) {
     std::vector<UserModule> out;
     std::map<std::string, std::string> seen;  // name -> path bringing it
     for (const auto& n : ourNames)
         seen[n] = "our guest/modules";
     for (const auto& p : paths) {
-        UserModule m{p, false, {}};
+        UserModule m{p, false, false, {}};
         std::error_code ec;
         if (fs::is_directory(p, ec)) {
             m.source = true;
@@ -70,6 +73,15 @@ std::vector<UserModule> inspectUserModules(const std::vector<std::string>& paths
                                  " (/lib/klp/ holds one module of a name)");
             seen[n] = p;
         }
+        out.push_back(std::move(m));
+    }
+    for (const auto& p : patches) {
+        checkPatchFile(p);
+        UserModule m{p, false, true, {patchModuleName(p)}};
+        if (seen.count(m.names.front()))
+            throw UsageError("--patch " + p + ": module '" + m.names.front() + "' is already given by " +
+                             seen[m.names.front()] + " (/lib/klp/ holds one module of a name)");
+        seen[m.names.front()] = p;
         out.push_back(std::move(m));
     }
     return out;

@@ -16,14 +16,17 @@ namespace klp::image {
 struct UserModule {
     std::filesystem::path path;      // as given
     bool source = false;             // a source dir, built per kernel
+    bool patch = false;              // a source patch, made a module per kernel by klp-build (--patch)
     std::vector<std::string> names;  // the modules it brings
 };
 
 // Checks each path and says which modules it brings, without building: a
 // .ko's modinfo name, a source dir's obj-m (Kbuild, else Makefile). Two paths
 // bringing the same name, or one of ours, are refused. Throws UsageError naming the path.
+// `patches` (--patch) bring livepatch-<file stem> each (image/klp_patch.h).
 std::vector<UserModule> inspectUserModules(const std::vector<std::string>& paths,
-                                           const std::vector<std::string>& ourNames);
+                                           const std::vector<std::string>& ourNames,
+                                           const std::vector<std::string>& patches = {});
 
 // The names `obj-m` lists in a Kbuild file or Makefile ("obj-m += a.o b.o").
 // Throws UsageError "<file>:<line>: ..." for one it cannot read literally.

@@ -7,6 +7,7 @@
 
 #include "image/cpio.h"
 #include "image/initramfs.h"
+#include "image/klp_patch.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/paths.h"
@@ -215,6 +216,13 @@ image::ModuleSet Testbed::modules(const image::KernelImage& kernel, const std::v
     fs::path stage = dir_ / ("user-modules-" + std::to_string(stagings++));
     fs::create_directories(stage);
     for (const auto& u : user) {
+        if (u.patch) {  // klp-build names it NAME.ko in the cache already
+            image::PatchModule pm = image::patchModule(kernel, u.path, cache_);
+            image::checkModuleFits(image::readModuleInfo(pm.ko), kernel.arch, kernel.name, vermagic);
+            progress("--patch " + u.path.string() + ": /lib/klp/" + pm.name + ".ko (cases name it " + pm.name + ")");
+            set.modules.push_back(pm.ko);
+            continue;
+        }
         std::vector<fs::path> kos = {u.path};
         if (u.source)
             kos = image::buildModuleTree(u.path, "user-" + fs::canonical(u.path).filename().string(),

@@ -44,7 +44,7 @@ std::vector<BadMatrix> badMatrices() {
         {"no_matrix", "defaults: {cpus: 2}\n", "1: no 'matrix:' list of rows"},
         {"empty_matrix", "matrix: []\n", "1: 'matrix' must be a non-empty list of rows"},
         {"matrix_mapping", "matrix: {kernels: a}\n", "1: 'matrix' must be a non-empty list of rows"},
-        {"unknown_top_key", row + "nightly: true\n", "4: unknown key 'nightly' (defaults, matrix)"},
+        {"unknown_top_key", row + "nightly: true\n", "4: unknown key 'nightly' (defaults, matrix, kernels-file)"},
         {"row_not_mapping", "matrix:\n  - x86_64\n", "2: a matrix row is a mapping (arches, kernels, cases"},
         {"unknown_row_key", row + "    kernel: [debian-6.12]\n", "4: unknown key 'kernel' (arches, kernels, cases, filter"},
         {"map_as_key", row + "    {a: 1}: 2\n", "4: a key must be a plain word"},

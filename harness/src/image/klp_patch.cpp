@@ -1,0 +1,220 @@
+#include "image/klp_patch.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "image/recipe.h"
+#include "image/suite.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/process.h"
+#include "util/progress.h"
+#include "vm/arch.h"
+
+namespace klp::image {
+namespace fs = std::filesystem;
+
+namespace {
+
+// The whole kernel once, then patched rebuilds: bounded like a kernel build.
+constexpr auto kKlpBuildLimit = std::chrono::hours(3);
+
+// Holds an exclusive flock on `file`: one klp-build in a tree at a time (it
+// applies and reverts the patch in place).
+class TreeLock {
+public:
+    explicit TreeLock(const fs::path& file) : fd_(open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+        if (fd_ < 0 || flock(fd_, LOCK_EX) != 0)
+            throw HarnessError("cannot lock " + file.string());
+    }
+    ~TreeLock() { close(fd_); }
+    TreeLock(const TreeLock&) = delete;
+    TreeLock& operator=(const TreeLock&) = delete;
+
+private:
+    int fd_;
+};
+
+bool configHas(const fs::path& config, const std::string& line) {
+    std::ifstream in(config);
+    for (std::string l; std::getline(in, l);)
+        if (l == line)
+            return true;
+    return false;
+}
+
+// The source tree klp-build runs in, for kernel `k` (images/klp-tree.sh).
+fs::path klpTree(const KernelImage& k, Cache& cache) {
+    const vm::ArchProfile& profile = vm::archProfile(k.arch);
+    const Recipe recipe("klp-tree.sh", {{"KLP_KARCH", profile.kbuildArch}, {"KLP_CROSS_COMPILE", profile.crossCompile}});
+    KeyHasher key;
+    key.add("source", k.sourceSpec).addFile("config", k.config);
+    recipe.addTo(key);
+    const std::string label = k.name + "-" + k.arch + "_" + k.sourceSpec.substr(k.sourceSpec.find('=') + 1);
+    return cache.get("klp-trees", label, key.hex(), [&](const fs::path& dir) {
+        progress("preparing a source tree of " + k.name + " for klp-build (once per kernel)");
+        std::vector<std::string> env;
+        if (!k.suite.empty())
+            env.push_back(Suite(k.suite, cache).aptConfigEnv());
+        fs::path log = cache.dir() / "logs" / ("klp-tree-" + k.name + "-" + k.arch + ".log");
+        fs::create_directories(log.parent_path());
+        runChecked(recipe.command({dir.string(), k.sourceSpec, k.config.string()}, env), log,
+                   [](std::string_view l) { progress(l); }, std::chrono::minutes(30));
+    }) / "src";
+}
+
+// `patch --dry-run`'s first failure as "PATCH:LINE: what", or "" when it applies.
+std::string applyFailure(const fs::path& tree, const fs::path& patch) {
+    auto r = runMerged({"patch", "-p1", "--dry-run", "--batch", "--force", "-d", tree.string(), "-i",
+                        fs::absolute(patch).string()},
+                       std::chrono::minutes(2));
+    if (r.exitCode == 0)
+        return "";
+    const std::string text = readFile(patch);
+    std::istringstream in(r.output);
+    static const std::regex checking(R"(^(?:checking|patching) file (\S+))"), hunk(R"(^Hunk #(\d+) FAILED at (\d+))"),
+        missing(R"(^can't find file to patch)");
+    std::string file;
+    std::smatch m;
+    for (std::string l; std::getline(in, l);) {
+        if (std::regex_search(l, m, checking))
+            file = m[1];
+        else if (std::regex_search(l, m, hunk)) {
+            int n = std::stoi(m[1]);
+            return patch.string() + ":" + std::to_string(std::max(1, hunkLine(text, file, n))) + ": hunk " + m[1].str() +
+                   " of " + file + " does not apply (at line " + m[2].str() + " of the kernel's " + file + ")";
+        } else if (std::regex_search(l, missing))
+            return patch.string() + ":1: a file it patches is not in the kernel's source" +
+                   (file.empty() ? std::string() : " (" + file + ")");
+    }
+    return patch.string() + ": does not apply: " + r.output.substr(0, r.output.find('\n'));
+}
+
+// klp-build's reason for failing, from its log: its "error: klp-build: ..." line,
+// else a compiler's "file:line: error:" line, else the log's last line.
+std::string klpBuildFailure(const fs::path& log) {
+    std::ifstream in(log);
+    std::string own, compiler, last;
+    static const std::regex ccError(R"(^\S+:\d+:\d+: (fatal )?error: )");
+    for (std::string l; std::getline(in, l);) {
+        if (l.empty())
+            continue;
+        last = l;
+        if (l.find("error: klp-build: ") != std::string::npos && own.empty())
+            own = l.substr(l.find("klp-build: ") + 11);
+        else if (compiler.empty() && std::regex_search(l, ccError))
+            compiler = l;
+    }
+    if (!compiler.empty())
+        return "the patched kernel does not compile: " + compiler;
+    if (!own.empty())
+        return "klp-build refused it: " + own;
+    return "klp-build failed: " + last;
+}
+
+}  // namespace
+
+int hunkLine(const std::string& patchText, const std::string& file, int hunk) {
+    std::istringstream in(patchText);
+    int lineNo = 0, seen = 0;
+    bool inFile = false;
+    for (std::string l; std::getline(in, l);) {
+        ++lineNo;
+        if (l.rfind("+++ ", 0) == 0) {
+            std::string path = l.substr(4);
+            path = path.substr(0, path.find('\t'));
+            if (path.find('/') != std::string::npos)
+                path = path.substr(path.find('/') + 1);  // -p1
+            inFile = path == file;
+            seen = 0;
+        } else if (inFile && l.rfind("@@ ", 0) == 0 && ++seen == hunk) {
+            return lineNo;
+        }
+    }
+    return 0;
+}
+
+// klp-build's own rule (set_module_name): alphanumerics, '_' and '-', 55 at most.
+std::string patchModuleName(const fs::path& patch) {
+    std::string n = "livepatch-" + patch.stem().string();
+    for (char& c : n)
+        if (!isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-')
+            c = '-';
+    return n.substr(0, 55);
+}
+
+void checkPatchFile(const fs::path& patch) {
+    std::error_code ec;
+    if (!fs::is_regular_file(patch, ec))
+        throw UsageError("--patch " + patch.string() + ": no such file");
+    std::string text;
+    try {
+        text = readFile(patch);
+    } catch (const std::exception&) {
+        throw UsageError("--patch " + patch.string() + ": cannot read it");
+    }
+    if (text.find("\n+++ ") == std::string::npos && text.rfind("+++ ", 0) != 0)
+        throw UsageError(patch.string() + ":1: not a unified diff (no '+++ ' file header)");
+    if (text.find("\n@@ ") == std::string::npos)
+        throw UsageError(patch.string() + ":1: a unified diff without hunks ('@@' lines)");
+}
+
+void checkPatchUsable(const KernelImage& k, const fs::path& patch) {
+    checkPatchFile(patch);
+    if (k.sourceSpec.empty())
+        throw UsageError("--patch " + patch.string() + ": kernel " + k.name +
+                         " is not built from source here; --patch needs one whose entry has debian-source: and "
+                         "klp-build: true (own-7.2)");
+    if (!configHas(k.config, "CONFIG_KLP_BUILD=y"))
+        throw UsageError("--patch " + patch.string() + ": not supported on " + k.arch + " by the kernel's klp-build (" +
+                         k.name + " has no CONFIG_KLP_BUILD: it needs HAVE_KLP_BUILD, x86_64 only in 7.2)");
+}
+
+PatchModule patchModule(const KernelImage& k, const fs::path& patch, Cache& cache) {
+    checkPatchUsable(k, patch);
+    const fs::path tree = klpTree(k, cache);
+    if (std::string why = applyFailure(tree, patch); !why.empty())
+        throw UsageError(why);
+    PatchModule pm;
+    pm.name = patchModuleName(patch);
+    KeyHasher key;
+    key.add("tree", tree.parent_path().filename().string()).addFile("patch", patch).add("name", pm.name);
+    const std::string label = pm.name + "_" + k.name + "-" + k.arch;
+    fs::path log = cache.dir() / "logs" / (label + ".klp-build.log");
+    fs::path entry;
+    try {
+        entry = cache.get("klp-patches", label, key.hex(), [&](const fs::path& dir) {
+            TreeLock lock(tree.parent_path() / "klp-build.lock");
+            const bool origBuilt = fs::exists(tree / "klp-tmp" / "1-orig" / ".complete");
+            progress("klp-build " + patch.filename().string() + " on " + k.name + (origBuilt ? "" : " (first patch of this kernel: it builds the whole kernel first, 10-15 min)"));
+            fs::create_directories(log.parent_path());
+            // A copy under the module's name: klp-build names the module after the file.
+            fs::path named = dir / (patch.stem().string() + ".patch");
+            fs::copy_file(patch, named);
+            std::vector<std::string> argv = {"env", "-C", tree.string(), "./scripts/livepatch/klp-build", "-T",
+                                             "-j" + std::to_string(std::max(1u, std::thread::hardware_concurrency())),
+                                             "-o", (dir / (pm.name + ".ko")).string()};
+            if (origBuilt)
+                argv.insert(argv.end(), {"-S", "2"});
+            argv.push_back(named.string());
+            auto r = runProcess(argv, log, kKlpBuildLimit);
+            fs::remove(named);
+            if (r.exitCode != 0 || !fs::exists(dir / (pm.name + ".ko"))) {
+                std::ofstream(log, std::ios::app) << r.output;
+                throw UsageError(patch.string() + ": " + klpBuildFailure(log) + " (log: " + log.string() + ")");
+            }
+        });
+    } catch (const HarnessError& e) {
+        throw UsageError(e.what());
+    }
+    pm.ko = entry / (pm.name + ".ko");
+    return pm;
+}
+
+}  // namespace klp::image
