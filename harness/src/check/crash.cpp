@@ -88,7 +88,9 @@ constexpr std::array<FormDef, FormCount> kForms = {{
     {X86Die, "oops", true, R"((?:Oops: )?(.+?): [0-9a-f]{4,16} \[#\d+\])"},
     {OopsBracket, "oops", true, R"(Oops\[#\d+\])"},
     {Bug, "BUG", true, R"(BUG: )"},
-    {Warning, "WARNING", false, R"(WARNING: (?:CPU: \d+ PID: \d+ )?at )"},
+    // Up to 6.x "WARNING: CPU: 0 PID: 60 at FILE:LINE FN"; 7.x puts the place
+    // first: "WARNING: klp_fault.c:140 at trigger_store+0x6c/0x200 [klp_fault], CPU#0: comm/60".
+    {Warning, "WARNING", false, R"(WARNING: (?:CPU: \d+ PID: \d+ )?(?:\S+:\d+ )?at )"},
 }};
 
 // An x86 die line names its own kind ("general protection fault: 0000 [#1]"),

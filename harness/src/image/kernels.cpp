@@ -390,9 +390,10 @@ KernelImage resolveKernel(const std::string& spec, const std::string& arch, cons
             img.name = name;
             return img;
         }
-        if (!k->debianSource.empty())
-            return buildOwn(*k, pin, arch, cache);
-        return fetchDebian(*k, pin, cache);
+        KernelImage img = k->debianSource.empty() ? fetchDebian(*k, pin, cache) : buildOwn(*k, pin, arch, cache);
+        if (!pin.empty())
+            img.name = spec;  // reports tell a pinned kernel from the newest
+        return img;
     }
     if (spec.find('/') != std::string::npos || fs::exists(spec))
         return fromPath(spec, arch, tc);

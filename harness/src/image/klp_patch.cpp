@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -98,7 +99,8 @@ std::string applyFailure(const fs::path& tree, const fs::path& patch) {
 
 // klp-build's reason for failing, from its log: its "error: klp-build: ..." line,
 // else a compiler's "file:line: error:" line, else the log's last line.
-std::string klpBuildFailure(const fs::path& log) {
+std::string klpBuildFailure(const fs::path& log, const fs::path& patch) {
+    const std::string patchPrefix = fs::absolute(patch).string() + ": ";
     std::ifstream in(log);
     std::string own, compiler, last;
     static const std::regex ccError(R"(^\S+:\d+:\d+: (fatal )?error: )");
@@ -108,6 +110,8 @@ std::string klpBuildFailure(const fs::path& log) {
         last = l;
         if (l.find("error: klp-build: ") != std::string::npos && own.empty())
             own = l.substr(l.find("klp-build: ") + 11);
+        if (own.rfind(patchPrefix, 0) == 0)  // said once, by us
+            own = own.substr(patchPrefix.size());
         else if (compiler.empty() && std::regex_search(l, ccError))
             compiler = l;
     }
@@ -140,13 +144,22 @@ int hunkLine(const std::string& patchText, const std::string& file, int hunk) {
     return 0;
 }
 
-// klp-build's own rule (set_module_name): alphanumerics, '_' and '-', 55 at most.
-std::string patchModuleName(const fs::path& patch) {
+namespace {
+// The file klp-build writes in the tree's root (its set_module_name):
+// livepatch-<stem>, alphanumerics, '_' and '-' only, 55 characters at most.
+std::string klpBuildFileName(const fs::path& patch) {
     std::string n = "livepatch-" + patch.stem().string();
     for (char& c : n)
         if (!isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-')
             c = '-';
     return n.substr(0, 55);
+}
+}  // namespace
+
+std::string patchModuleName(const fs::path& patch) {
+    std::string n = klpBuildFileName(patch);
+    std::replace(n.begin(), n.end(), '-', '_');  // kbuild's KBUILD_MODNAME
+    return n;
 }
 
 void checkPatchFile(const fs::path& patch) {
@@ -192,23 +205,22 @@ PatchModule patchModule(const KernelImage& k, const fs::path& patch, Cache& cach
         entry = cache.get("klp-patches", label, key.hex(), [&](const fs::path& dir) {
             TreeLock lock(tree.parent_path() / "klp-build.lock");
             const bool origBuilt = fs::exists(tree / "klp-tmp" / "1-orig" / ".complete");
-            progress("klp-build " + patch.filename().string() + " on " + k.name + (origBuilt ? "" : " (first patch of this kernel: it builds the whole kernel first, 10-15 min)"));
+            progress("klp-build " + patch.filename().string() + " on " + k.name +
+                     (origBuilt ? "" : " (the first patch of this kernel builds the whole kernel first: 10-15 min)"));
             fs::create_directories(log.parent_path());
-            // A copy under the module's name: klp-build names the module after the file.
-            fs::path named = dir / (patch.stem().string() + ".patch");
-            fs::copy_file(patch, named);
+            // klp-build names the module after the patch file and writes it in the tree's root.
+            const fs::path made = tree / (klpBuildFileName(patch) + ".ko");
+            fs::remove(made);
             std::vector<std::string> argv = {"env", "-C", tree.string(), "./scripts/livepatch/klp-build", "-T",
-                                             "-j" + std::to_string(std::max(1u, std::thread::hardware_concurrency())),
-                                             "-o", (dir / (pm.name + ".ko")).string()};
+                                             "-j" + std::to_string(std::max(1u, std::thread::hardware_concurrency()))};
             if (origBuilt)
                 argv.insert(argv.end(), {"-S", "2"});
-            argv.push_back(named.string());
-            auto r = runProcess(argv, log, kKlpBuildLimit);
-            fs::remove(named);
-            if (r.exitCode != 0 || !fs::exists(dir / (pm.name + ".ko"))) {
-                std::ofstream(log, std::ios::app) << r.output;
-                throw UsageError(patch.string() + ": " + klpBuildFailure(log) + " (log: " + log.string() + ")");
-            }
+            argv.push_back(fs::absolute(patch).string());
+            auto r = runMerged(argv, kKlpBuildLimit);
+            writeFile(log, r.output);
+            if (r.exitCode != 0 || !fs::exists(made))
+                throw UsageError(patch.string() + ": " + klpBuildFailure(log, patch) + " (log: " + log.string() + ")");
+            fs::rename(made, dir / (pm.name + ".ko"));
         });
     } catch (const HarnessError& e) {
         throw UsageError(e.what());

@@ -11,11 +11,12 @@
 namespace klp::image {
 
 struct PatchModule {
-    std::filesystem::path ko;  // livepatch-<patch name>.ko in the cache
+    std::filesystem::path ko;  // <name>.ko in the cache
     std::string name;          // its module name: what cases name (--var PATCH=...)
 };
 
-// The module klp-build makes of `patch`: livepatch-<file stem> (its own rule).
+// The name of the module klp-build makes of `patch`, as the kernel and cases
+// know it: livepatch_<file stem> ('-' and other signs as '_').
 std::string patchModuleName(const std::filesystem::path& patch);
 
 // The file is there and a unified diff with hunks; else a one-line UsageError naming it.

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "image/apt.h"
+#include "image/suite.h"
 #include "image/cpio.h"
 #include "image/modules.h"
 #include "image/recipe.h"
@@ -68,16 +69,24 @@ Source selftestSource(const image::KernelImage& kernel, const std::string& tree,
             throw UsageError("--source " + tree + ": no " + kSelftests + "/functions.sh in it");
         return {fs::absolute(tree), tree};
     }
-    std::string xy = majorMinor(kernel.release);
-    if (xy.empty())
-        throw UsageError("kernel " + kernel.name + ": its release is unknown, so is its linux-source package; "
-                         "give --source TREE");
-    std::string pkg = "linux-source-" + xy;
-    std::string version;
-    std::istringstream show(image::aptCache({"show", "--no-all-versions", pkg}, cache));
-    for (std::string l; std::getline(show, l);)
-        if (l.rfind("Version: ", 0) == 0)
-            version = l.substr(9);
+    std::string pkg, version;
+    std::vector<std::string> aptEnv;  // a suite other than the host's (image/suite.h)
+    if (!kernel.sourceSpec.empty()) {  // built here from a source package: the very same one
+        pkg = kernel.sourceSpec.substr(0, kernel.sourceSpec.find('='));
+        version = kernel.sourceSpec.substr(kernel.sourceSpec.find('=') + 1);
+        if (!kernel.suite.empty())
+            aptEnv.push_back(image::Suite(kernel.suite, cache).aptConfigEnv());
+    } else {
+        std::string xy = majorMinor(kernel.release);
+        if (xy.empty())
+            throw UsageError("kernel " + kernel.name + ": its release is unknown, so is its linux-source package; "
+                             "give --source TREE");
+        pkg = "linux-source-" + xy;
+        std::istringstream show(image::aptCache({"show", "--no-all-versions", pkg}, cache));
+        for (std::string l; std::getline(show, l);)
+            if (l.rfind("Version: ", 0) == 0)
+                version = l.substr(9);
+    }
     if (version.empty())
         throw UsageError("apt knows no " + pkg + " for kernel " + kernel.name + " (" + kernel.release +
                          "): give --source TREE");
@@ -91,7 +100,7 @@ Source selftestSource(const image::KernelImage& kernel, const std::string& tree,
         fs::path log = cache.dir() / "logs" / ("selftests-source-" + pkg + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
-        runChecked(recipe.command({dir.string(), pkg + "=" + version}), log);
+        runChecked(recipe.command({dir.string(), pkg + "=" + version}, aptEnv), log);
     });
     return {entry, pkg + " " + version};
 }

@@ -277,6 +277,8 @@ TEST(Crash, Kinds) {
     EXPECT_EQ(k("Oops: Exception in kernel mode, sig: 5 [#1]"), "oops");
     EXPECT_EQ(k("Oops: Kernel access of bad area, sig: 11 [#1]"), "oops");
     EXPECT_EQ(k("WARNING: CPU: 1 PID: 1 at kernel/x.c:12 f+0x1/0x2"), "WARNING");
+    // 7.2's form (own-7.2, klp_fault's requested warning):
+    EXPECT_EQ(k("WARNING: klp_fault.c:140 at trigger_store+0x6c/0x200 [klp_fault], CPU#0: klp-syscall/60"), "WARNING");
     // Not reports: a stack frame, the end marker of a panic, a log line naming a word.
     EXPECT_EQ(k(" panic+0x118/0x2f4"), "none");
     EXPECT_EQ(k("---[ end Kernel panic - not syncing: Fatal exception ]---"), "none");
