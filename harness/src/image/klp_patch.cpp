@@ -192,8 +192,6 @@ void checkPatchUsable(const KernelImage& k, const fs::path& patch) {
 PatchModule patchModule(const KernelImage& k, const fs::path& patch, Cache& cache) {
     checkPatchUsable(k, patch);
     const fs::path tree = klpTree(k, cache);
-    if (std::string why = applyFailure(tree, patch); !why.empty())
-        throw UsageError(why);
     PatchModule pm;
     pm.name = patchModuleName(patch);
     KeyHasher key;
@@ -203,7 +201,11 @@ PatchModule patchModule(const KernelImage& k, const fs::path& patch, Cache& cach
     fs::path entry;
     try {
         entry = cache.get("klp-patches", label, key.hex(), [&](const fs::path& dir) {
+            // klp-build applies the patch in the tree while it builds: checks and
+            // builds of other patches wait.
             TreeLock lock(tree.parent_path() / "klp-build.lock");
+            if (std::string why = applyFailure(tree, patch); !why.empty())
+                throw UsageError(why);
             const bool origBuilt = fs::exists(tree / "klp-tmp" / "1-orig" / ".complete");
             progress("klp-build " + patch.filename().string() + " on " + k.name +
                      (origBuilt ? "" : " (the first patch of this kernel builds the whole kernel first: 10-15 min)"));
@@ -211,14 +213,25 @@ PatchModule patchModule(const KernelImage& k, const fs::path& patch, Cache& cach
             // klp-build names the module after the patch file and writes it in the tree's root.
             const fs::path made = tree / (klpBuildFileName(patch) + ".ko");
             fs::remove(made);
-            std::vector<std::string> argv = {"env", "-C", tree.string(), "./scripts/livepatch/klp-build", "-T",
-                                             "-j" + std::to_string(std::max(1u, std::thread::hardware_concurrency()))};
-            if (origBuilt)
-                argv.insert(argv.end(), {"-S", "2"});
-            argv.push_back(fs::absolute(patch).string());
-            auto r = runMerged(argv, kKlpBuildLimit);
-            writeFile(log, r.output);
-            if (r.exitCode != 0 || !fs::exists(made))
+            std::string cmd = "cd '" + tree.string() + "' && exec ./scripts/livepatch/klp-build -T -j" +
+                              std::to_string(std::max(1u, std::thread::hardware_concurrency())) +
+                              (origBuilt ? " -S 2 '" : " '") + fs::absolute(patch).string() + "' 2>&1";
+            bool ok = true;
+            {
+                // Its status lines are the progress; everything it says goes to the log.
+                std::ofstream out(log, std::ios::trunc);
+                try {
+                    runChecked({"sh", "-c", cmd}, "/dev/null",
+                               [&](std::string_view l) {
+                                   out << l << "\n" << std::flush;
+                                   progress("klp-build: " + std::string(l));
+                               },
+                               kKlpBuildLimit);
+                } catch (const HarnessError&) {
+                    ok = false;
+                }
+            }
+            if (!ok || !fs::exists(made))
                 throw UsageError(patch.string() + ": " + klpBuildFailure(log, patch) + " (log: " + log.string() + ")");
             fs::rename(made, dir / (pm.name + ".ko"));
         });

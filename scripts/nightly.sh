@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The nightly job: what CI's 90 minutes cannot hold, on top of scripts/test.sh.
+#   scripts/nightly.sh [ctest args...]
+# - the ctest tests labelled "nightly": a real source patch made a livepatch by the
+#   kernel's klp-build and run through the generic lifecycle case (the first patch
+#   of a kernel builds the whole kernel: 15-20 min cold), and the kernel's own 7.2
+#   livepatch selftests, unmodified, on x86_64 and ppc64le own-7.2;
+# - the fuzzers for KLP_NIGHTLY_FUZZ_SECONDS each (default 600).
+# Prints how long each part took; exits non-zero when any part fails.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh || exit 1
+rc=0
+s=$SECONDS
+(cd build && ctest --output-on-failure -j 2 -L nightly "$@") || rc=1
+echo "nightly: ctest -L nightly took $(( SECONDS - s )) s (rc=$rc)"
+if [ $# -eq 0 ]; then
+    s=$SECONDS
+    scripts/sanitize-and-fuzz.sh "${KLP_NIGHTLY_FUZZ_SECONDS:-600}" || rc=1
+    echo "nightly: sanitizers and fuzzers took $(( SECONDS - s )) s"
+fi
+exit $rc
