@@ -135,6 +135,25 @@ int listCases(const std::vector<std::string>& paths, bool verbs) {
         for (const auto& s : c.seeds)
             seeds += (seeds.empty() ? "" : "; ") + s;
         std::printf("%-40s %s\n%-40s   proves: %s\n", c.name.c_str(), c.title.c_str(), "", seeds.c_str());
+        // What kernel it needs: the case's requires:, then its steps' arch:/kernel-min:.
+        std::vector<std::string> needs;
+        if (!c.kernelMin.empty())
+            needs.push_back("kernel " + c.kernelMin + " or later (older: SKIP)");
+        if (!c.arches.empty()) {
+            std::string a;
+            for (const auto& x : c.arches)
+                a += (a.empty() ? "" : ", ") + x;
+            needs.push_back("arch " + a + " (others: SKIP)");
+        }
+        for (const auto& s : c.steps) {
+            if (s.has("kernel-min"))
+                needs.push_back("line " + std::to_string(s.line) + " only on kernel " + s.at("kernel-min").text +
+                                " or later");
+            if (s.has("arch"))
+                needs.push_back("line " + std::to_string(s.line) + " only on " + s.opt("arch"));
+        }
+        for (const auto& n : needs)
+            std::printf("%-40s   needs: %s\n", "", n.c_str());
     }
     return 0;
 }
