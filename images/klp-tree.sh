@@ -34,4 +34,12 @@ echo "klp-tree: making a git tree of it"
 git init -q
 git add -Af
 git -c user.name=klp-harness -c user.email=klp-harness@localhost commit -q -m "$srcpkg"
+# At its version's annotated tag, kbuild's release is the kernel's own (7.2.13-klp);
+# an untagged git tree gets a '+' (scripts/setlocalversion), and a module built
+# here would carry a vermagic the kernel under test refuses.
+git -c user.name=klp-harness -c user.email=klp-harness@localhost tag -a -m "$srcpkg" \
+    "v$(make -s kernelversion | sed -E 's/^([0-9]+\.[0-9]+)\.0(.*)$/\1\2/')"
+release=$(make -s ARCH="$KLP_KARCH" ${KLP_CROSS_COMPILE:+CROSS_COMPILE="$KLP_CROSS_COMPILE"} kernelrelease)
+case $release in *+) echo "klp-tree.sh: kernel release '$release' still has a '+'" >&2; exit 1 ;; esac
+echo "klp-tree: ready, kernel release $release"
 touch "$out/ready"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # --patch FILE.patch through the kernel's own klp-build, on own-7.2:
-#   cli_patch_test.sh KLP_HARNESS_BIN TESTS_DIR errors
+#   cli_patch_test.sh KLP_HARNESS_BIN TESTS_DIR errors LIFECYCLE_CASE
 #     a patch that does not apply, one klp-build refuses (lib/ is not livepatched)
 #     and any patch on ppc64le (7.2's klp-build is x86_64 only) each end in exit 2
 #     with one line naming the patch file, and no guest boots;
@@ -16,10 +16,14 @@ export KLP_HARNESS_RUNDIR=$tmp/runs
 fail() { echo "FAIL: $*"; [ -f "$tmp/out" ] && { echo "--- output"; tail -n 30 "$tmp/out"; }; exit 1; }
 patches=$tests/patches
 
-expect_error() { # name regex args...
-    local name=$1 want=$2
-    shift 2
-    "$bin" run "$@" --out "$tmp/$name" "$tests/cases/patch" > "$tmp/out" 2>&1
+lifecycle=$4
+expect_error() { # name regex patch args... (the patch through cases/generic/lifecycle)
+    local name=$1 want=$2 patch=$3
+    shift 3
+    local module
+    module=livepatch_$(basename "${patch%.*}" | tr -c 'A-Za-z0-9_\n' _)
+    "$bin" run "$@" --patch "$patch" --var PATCH="$module" --var PRELOAD= --out "$tmp/$name" "$lifecycle" \
+        > "$tmp/out" 2>&1
     local rc=$?
     [ "$rc" -eq 2 ] || fail "$name: exit $rc, expected 2"
     local errors
@@ -33,16 +37,15 @@ expect_error() { # name regex args...
 case $mode in
 errors)
     expect_error stale "$patches/stale.patch:6: hunk 1 of fs/proc/cmdline.c does not apply" \
-        --kernel own-7.2 --patch "$patches/stale.patch"
+        "$patches/stale.patch" --kernel own-7.2
     expect_error refused "$patches/lib-ctype.patch: klp-build refused it: unsupported patch to lib/ctype.c" \
-        --kernel own-7.2 --patch "$patches/lib-ctype.patch"
+        "$patches/lib-ctype.patch" --kernel own-7.2
     expect_error ppc64le "--patch $patches/cmdline.patch: not supported on ppc64le by the kernel's klp-build" \
-        --arch ppc64le --kernel own-7.2 --patch "$patches/cmdline.patch"
+        "$patches/cmdline.patch" --arch ppc64le --kernel own-7.2
     expect_error not-a-diff "$tests/cases/patch/cmdline.yaml:1: not a unified diff" \
-        --kernel own-7.2 --patch "$tests/cases/patch/cmdline.yaml"
+        "$tests/cases/patch/cmdline.yaml" --kernel own-7.2
     ;;
 pass)
-    lifecycle=$4
     s=$(date +%s)
     "$bin" run --kernel own-7.2 --patch "$patches/cmdline.patch" --var PATCH=livepatch_cmdline --var PRELOAD= \
         --out "$tmp/pass" "$lifecycle" "$tests/cases/patch" > "$tmp/out" 2>&1 || fail "run with --patch: exit $?"
@@ -54,6 +57,6 @@ pass)
     [ "$cached" -lt 60 ] || fail "the cached patch module took $cached s"
     echo "--patch cmdline.patch: first run $first s (klp-build, then two cases), cached prepare $cached s"
     ;;
-*) echo "usage: $0 BIN TESTS_DIR errors|pass [LIFECYCLE_CASE]" >&2; exit 2 ;;
+*) echo "usage: $0 BIN TESTS_DIR errors|pass LIFECYCLE_CASE" >&2; exit 2 ;;
 esac
 echo PASS
