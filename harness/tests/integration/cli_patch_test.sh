@@ -55,7 +55,7 @@ pass)
     "$bin" -q prepare --kernel own-7.2 --patch "$patches/cmdline.patch" > "$tmp/out" 2>&1 || fail "cached prepare: exit $?"
     cached=$(( $(date +%s) - s ))
     [ "$cached" -lt 60 ] || fail "the cached patch module took $cached s"
-    echo "--patch cmdline.patch: first run $first s (klp-build, then two cases), cached prepare $cached s"
+    echo "--patch cmdline.patch: run $first s (klp-build unless cached, then two cases), cached prepare $cached s"
     ;;
 *) echo "usage: $0 BIN TESTS_DIR errors|pass LIFECYCLE_CASE" >&2; exit 2 ;;
 esac
