@@ -1,9 +1,5 @@
 #include "image/klp_patch.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <fstream>
 #include <regex>
@@ -13,6 +9,7 @@
 #include "image/recipe.h"
 #include "image/suite.h"
 #include "util/error.h"
+#include "util/file_lock.h"
 #include "util/files.h"
 #include "util/process.h"
 #include "util/progress.h"
@@ -25,22 +22,6 @@ namespace {
 
 // The whole kernel once, then patched rebuilds: bounded like a kernel build.
 constexpr auto kKlpBuildLimit = std::chrono::hours(3);
-
-// Holds an exclusive flock on `file`: one klp-build in a tree at a time (it
-// applies and reverts the patch in place).
-class TreeLock {
-public:
-    explicit TreeLock(const fs::path& file) : fd_(open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
-        if (fd_ < 0 || flock(fd_, LOCK_EX) != 0)
-            throw HarnessError("cannot lock " + file.string());
-    }
-    ~TreeLock() { close(fd_); }
-    TreeLock(const TreeLock&) = delete;
-    TreeLock& operator=(const TreeLock&) = delete;
-
-private:
-    int fd_;
-};
 
 bool configHas(const fs::path& config, const std::string& line) {
     std::ifstream in(config);
@@ -203,7 +184,7 @@ PatchModule patchModule(const KernelImage& k, const fs::path& patch, Cache& cach
         entry = cache.get("klp-patches", label, key.hex(), [&](const fs::path& dir) {
             // klp-build applies the patch in the tree while it builds: checks and
             // builds of other patches wait.
-            TreeLock lock(tree.parent_path() / "klp-build.lock");
+            FileLock lock(tree.parent_path() / "klp-build.lock");
             if (std::string why = applyFailure(tree, patch); !why.empty())
                 throw UsageError(why);
             const bool origBuilt = fs::exists(tree / "klp-tmp" / "1-orig" / ".complete");

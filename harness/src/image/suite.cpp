@@ -1,15 +1,12 @@
 #include "image/suite.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <regex>
 #include <sstream>
 
 #include "util/error.h"
+#include "util/file_lock.h"
 #include "util/files.h"
 #include "util/process.h"
 #include "util/progress.h"
@@ -21,21 +18,6 @@ namespace {
 // Lists older than this are fetched again: a suite like sid moves daily.
 constexpr auto kListsMaxAge = std::chrono::hours(24);
 
-// Holds an exclusive flock on `file` for its lifetime: one `apt-get update` of a
-// suite at a time across processes.
-class FileLock {
-public:
-    explicit FileLock(const fs::path& file) : fd_(open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
-        if (fd_ < 0 || flock(fd_, LOCK_EX) != 0)
-            throw HarnessError("cannot lock " + file.string());
-    }
-    ~FileLock() { close(fd_); }
-    FileLock(const FileLock&) = delete;
-    FileLock& operator=(const FileLock&) = delete;
-
-private:
-    int fd_;
-};
 }  // namespace
 
 std::string debianMirror() {
