@@ -18,8 +18,7 @@ release=$(echo "$out" | sed -n 1p)
 case "$kernel" in
     debian-6.1)  [[ "$release" == 6.1.0-*-cloud-amd64 ]] || fail "release $release" ;;
     debian-6.12) [[ "$release" == 6.12.*-cloud-amd64 ]] || fail "release $release" ;;
-    own-6.1)     [[ "$release" == 6.1.*-klp ]] || fail "release $release" ;;
-    own-6.12)    [[ "$release" == 6.12.*-klp ]] || fail "release $release" ;;
+    own-*)       [[ "$release" == "${kernel#own-}".*-klp ]] || fail "release $release" ;;  # own-7.2: 7.2.13-klp
     *)           fail "no expected release for kernel $kernel" ;;
 esac
 [ "$(echo "$out" | sed -n 2p)" = "$arch" ] || fail "machine $(echo "$out" | sed -n 2p), expected $arch"

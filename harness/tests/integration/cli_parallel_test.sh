@@ -18,6 +18,11 @@ for r in json.load(open(sys.argv[1] + "/results.json"))["results"]: print(r["ver
 }
 subset=("$catalog/callbacks" "$catalog/state")
 
+# The isolation pair by flags: the baseline the diff and --matrix checks below
+# compare with (cli_isolation_test.sh checks the revert itself).
+"$bin" -q run --kernel "$kernel" --jobs 1 --out "$tmp/iso" "$tcases/isolation" > "$tmp/out" 2>&1 ||
+    fail "isolation run: exit $?"
+
 # --jobs 1 vs --jobs 2.
 "$bin" -q run --kernel "$kernel" --jobs 1 --out "$tmp/j1" "${subset[@]}" > "$tmp/out" 2>&1 || fail "--jobs 1: exit $?"
 grep -E '^(PASS|FAIL|ERROR|SKIP|MISS|FLAKY) ' "$tmp/out" | awk '{print $1, $2}' > "$tmp/j1.lines"
