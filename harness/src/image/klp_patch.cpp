@@ -23,6 +23,14 @@ namespace {
 // The whole kernel once, then patched rebuilds: bounded like a kernel build.
 constexpr auto kKlpBuildLimit = std::chrono::hours(3);
 
+// `s` as one word for sh: in single quotes, each ' as '\''.
+std::string quoted(const std::string& s) {
+    std::string q = "'";
+    for (char c : s)
+        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
 bool configHas(const fs::path& config, const std::string& line) {
     std::ifstream in(config);
     for (std::string l; std::getline(in, l);)
@@ -194,9 +202,10 @@ PatchModule patchModule(const KernelImage& k, const fs::path& patch, Cache& cach
             // klp-build names the module after the patch file and writes it in the tree's root.
             const fs::path made = tree / (klpBuildFileName(patch) + ".ko");
             fs::remove(made);
-            std::string cmd = "cd '" + tree.string() + "' && exec ./scripts/livepatch/klp-build -T -j" +
+            // Through sh for its 2>&1: klp-build's errors and the compiler's go to stderr.
+            std::string cmd = "cd " + quoted(tree.string()) + " && exec ./scripts/livepatch/klp-build -T -j" +
                               std::to_string(std::max(1u, std::thread::hardware_concurrency())) +
-                              (origBuilt ? " -S 2 '" : " '") + fs::absolute(patch).string() + "' 2>&1";
+                              (origBuilt ? " -S 2 " : " ") + quoted(fs::absolute(patch).string()) + " 2>&1";
             bool ok = true;
             {
                 // Its status lines are the progress; everything it says goes to the log.
