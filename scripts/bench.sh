@@ -25,7 +25,7 @@ for a in "$@"; do
     case $a in
         --catalog) catalog=1 ;;
         --cold) cold=1 ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *:*) targets+=("$a") ;;
         *) echo "bench: unknown argument '$a' (ARCH:KERNEL, --catalog, --cold)" >&2; exit 2 ;;
     esac
