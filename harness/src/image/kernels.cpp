@@ -67,13 +67,9 @@ public:
         std::vector<std::string> args = {"madison"};
         args.insert(args.end(), pkgs.begin(), pkgs.end());
         std::vector<std::pair<std::string, std::string>> out;
-        std::istringstream in(query(args));
-        static const std::regex row(R"(^\s*(\S+)\s*\|\s*(\S+)\s*\|)");
-        std::smatch m;
-        for (std::string l; std::getline(in, l);)
-            if (std::regex_search(l, m, row) &&
-                std::find(out.begin(), out.end(), std::make_pair(m[2].str(), m[1].str())) == out.end())
-                out.emplace_back(m[2], m[1]);
+        for (const auto& [pkg, version] : madisonRows(query(args)))
+            if (std::find(out.begin(), out.end(), std::make_pair(version, pkg)) == out.end())
+                out.emplace_back(version, pkg);
         return out;
     }
 

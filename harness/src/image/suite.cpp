@@ -3,8 +3,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <regex>
-#include <sstream>
 
+#include "image/apt.h"
 #include "util/error.h"
 #include "util/file_lock.h"
 #include "util/files.h"
@@ -77,31 +77,15 @@ std::string Suite::aptCache(const std::vector<std::string>& args) {
     refresh();
     KeyHasher key;
     key.add("suite", name_).add("updated", std::to_string(fs::last_write_time(dir_ / "updated").time_since_epoch().count()));
-    for (const auto& a : args)
-        key.add("arg", a);
-    fs::path memo = cache_.dir() / "apt" / (key.hex().substr(0, 24) + ".txt");
-    std::error_code ec;
-    if (fs::exists(memo, ec))
-        return readFile(memo);
-    std::vector<std::string> argv = {"env", "APT_CONFIG=" + (dir_ / "apt.conf").string(), "apt-cache"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::string out = runProcess(argv, "/dev/null", std::chrono::minutes(5)).output;
-    if (!out.empty()) {
-        fs::create_directories(memo.parent_path(), ec);
-        writeFile(memo, out);
-    }
-    return out;
+    return aptCacheMemo({"APT_CONFIG=" + (dir_ / "apt.conf").string()}, key, args, cache_);
 }
 
 std::string Suite::candidate(const std::string& package) {
     // madison lists what the suite's lists offer, newest first; `policy` would also
     // weigh the host's installed version in.
-    std::istringstream in(aptCache({"madison", package}));
-    static const std::regex row(R"(^\s*(\S+)\s*\|\s*(\S+)\s*\|)");
-    std::smatch m;
-    for (std::string l; std::getline(in, l);)
-        if (std::regex_search(l, m, row) && m[1] == package)
-            return m[2];
+    for (const auto& [pkg, version] : madisonRows(aptCache({"madison", package})))
+        if (pkg == package)
+            return version;
     return "";
 }
 
