@@ -142,7 +142,10 @@ const char* kObserveSetup = "echo 'file kernel/livepatch/* +p' > /proc/dynamic_d
 // What every case's guest runs first: the kernel log follower, then (observed
 // cases) the transition debug and watcher.
 std::string setupFor(const Case& c) {
-    return std::string("klp-kmsg follow ") + kKernelLogFile + " > /dev/null 2>&1 < /dev/null & " + (c.observe ? kObserveSetup : "");
+    // The file exists before the follower runs in the background: the first
+    // `klp-kmsg mark` may come before the follower was scheduled.
+    return std::string(": >> ") + kKernelLogFile + "; klp-kmsg follow " + kKernelLogFile +
+           " > /dev/null 2>&1 < /dev/null & " + (c.observe ? kObserveSetup : "");
 }
 
 std::string lineOf(int line) { return "line " + std::to_string(line) + ": "; }

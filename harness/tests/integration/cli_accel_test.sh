@@ -20,11 +20,14 @@ echo "auto: $line"
 rc=$?
 if [[ "$line" == *": tcg (auto: "* ]]; then
     [ "$rc" -eq 2 ] || fail "--accel kvm exited $rc where auto chose TCG, expected 2"
-    errors=$(grep -c '^klp-harness: ' "$tmp/kvm.err")
+    # Progress lines ("klp-harness: [  0.2s] ...") may come first; the error is one line.
+    errors=$(grep -c '^klp-harness: error: ' "$tmp/kvm.err")
     [ "$errors" -eq 1 ] || fail "--accel kvm: $errors error lines, expected one"
+    other=$(grep -Ev '^klp-harness: (error: |\[ *[0-9.]+s\] )' "$tmp/kvm.err")
+    [ -z "$other" ] || fail "--accel kvm: stderr has more than progress and the error: $other"
     grep -q '^klp-harness: .*--accel kvm: ' "$tmp/kvm.err" || fail "--accel kvm: the error does not say why"
     [ ! -s "$tmp/kvm.out" ] || fail "--accel kvm ran the command anyway"
-    echo "kvm: $(grep '^klp-harness: ' "$tmp/kvm.err")"
+    echo "kvm: $(grep '^klp-harness: error: ' "$tmp/kvm.err")"
 else
     [ "$rc" -eq 0 ] || fail "--accel kvm exited $rc where auto chose KVM"
 fi
