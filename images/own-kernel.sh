@@ -7,6 +7,9 @@
 #   KLP_DEFCONFIG      the base config (ppc64le_guest_defconfig, x86_64_defconfig)
 #   KLP_BOOT_IMAGE     what QEMU boots, in the build tree (vmlinux, arch/x86/boot/bzImage)
 #   KLP_CROSS_COMPILE  kbuild's CROSS_COMPILE= (empty: native)
+# and from the kernel's entry (images/kernels.yaml):
+#   KLP_PATCHES        optional: patch files, one a line, applied in order to the
+#                      source before configuring (mails in `git am` form or diffs, -p1)
 # Config: KLP_DEFCONFIG, then images/config/{livepatch,slim,KLP_ARCH}.config
 # merged over it, every leftover =m turned off. Builds in a scratch dir next to
 # OUTDIR and keeps only what booting and out-of-tree module builds need:
@@ -41,6 +44,8 @@ mkdir -p "$scratch/src"
 tar -xf "$TARBALL" -C "$scratch/src" --strip-components=1
 rm -rf "$scratch/deb"
 src=$scratch/src
+[ -z "${KLP_PATCHES:-}" ] ||
+    "$here/apply-patches.sh" "$src" "$log" <<< "$KLP_PATCHES" | sed 's/^/own-kernel: /'
 
 mk() { make -C "$src" ARCH="$karch" ${cross:+CROSS_COMPILE="$cross"} "$@"; }
 say "configuring: $base + livepatch.config slim.config $arch.config"

@@ -8,6 +8,7 @@
 
 #include "cases/verbs.h"
 #include "check/crash.h"
+#include "image/kernel_features.h"
 #include "image/modules.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -313,6 +314,8 @@ Case parseCaseNodes(const std::string& text, const fs::path& file, const std::st
             c.files = parseFiles(p, v, names && names->unsetVarsOk);
         else if (key == "title")
             c.title = p.scalar(v, key);
+        else if (key == "compare")
+            c.compare = p.scalar(v, key);
         else if (key == "seeds" || key == "seed")
             c.seeds = p.strings(v, key);
         else if (key == "expect-crash")
@@ -321,7 +324,7 @@ Case parseCaseNodes(const std::string& text, const fs::path& file, const std::st
             c.log = p.expectations(v);
         else if (key == "requires") {
             if (!v.IsMap())
-                p.fail(v, "'requires' takes arch: and kernel-min:");
+                p.fail(v, "'requires' takes arch:, kernel-min: and kernel-has:");
             for (const auto& r : v) {
                 std::string rk = p.keyOf(r.first);
                 if (rk == "arch") {
@@ -331,8 +334,18 @@ Case parseCaseNodes(const std::string& text, const fs::path& file, const std::st
                     c.arches = p.value(r.second, {Kind::Arches}, list, "requires: arch").arches;
                 } else if (rk == "kernel-min") {
                     c.kernelMin = p.value(r.second, {Kind::KernelVersion}, p.scalar(r.second, rk), rk).text;
+                } else if (rk == "kernel-has") {
+                    for (const auto& f : p.strings(r.second, rk)) {
+                        if (!image::findKernelFeature(f)) {
+                            std::string known;
+                            for (const auto& k : image::kernelFeatureTable())
+                                known += (known.empty() ? "" : ", ") + k.name;
+                            p.fail(r.second, "unknown kernel feature '" + f + "' (" + known + ")");
+                        }
+                        c.kernelHas.push_back(f);
+                    }
                 } else
-                    p.fail(r.first, "unknown requirement '" + rk + "' (arch, kernel-min)");
+                    p.fail(r.first, "unknown requirement '" + rk + "' (arch, kernel-min, kernel-has)");
             }
         } else if (key == "machine") {
             // The case's own guest (cases/README.md): the run plan gives it a
@@ -354,7 +367,7 @@ Case parseCaseNodes(const std::string& text, const fs::path& file, const std::st
             for (const auto& s : v)
                 c.steps.push_back(p.step(s));
         } else {
-            p.fail(kv.first, "unknown key '" + key + "' (title, seeds, requires, machine, expect-crash, vars, files, steps, log)");
+            p.fail(kv.first, "unknown key '" + key + "' (title, seeds, compare, requires, machine, expect-crash, vars, files, steps, log)");
         }
     }
     if (c.title.empty())

@@ -65,7 +65,9 @@ struct Case {
     std::vector<std::string> seeds;    // seed sections it proves
     std::vector<std::string> arches;   // empty: every arch
     std::string kernelMin;             // e.g. "6.12": SKIP on older kernels
+    std::vector<std::string> kernelHas;  // image/kernel_features.h names: SKIP on kernels without
     std::string expectCrash;           // a crash kind the case provokes on purpose
+    std::string compare;               // the scenario it shares with cases for other APIs
     // `machine:` (cpus 1..64, memory 128..65536 MiB): what the case needs of its
     // guest, over the run's --cpus/--memory. 0: the run's.
     int cpus = 0, memory = 0;

@@ -14,6 +14,7 @@
 #include "check/guest_gone.h"
 #include "check/kernel_log.h"
 #include "check/kmsg.h"
+#include "image/kernel_features.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -331,6 +332,13 @@ CaseResult runCase(const Case& c, testbed::Pool& pool, const testbed::GuestConfi
         return finish(Verdict::Skip, "only for " + c.arches.front() + (c.arches.size() > 1 ? ", ..." : ""));
     if (!c.kernelMin.empty() && !kernel.release.empty() && !kernelAtLeast(kernel.release, c.kernelMin))
         return finish(Verdict::Skip, "needs kernel " + c.kernelMin + " or later (" + kernel.release + ")");
+    if (!c.kernelHas.empty()) {
+        auto has = image::kernelFeatures(kernel);
+        for (const auto& f : c.kernelHas)
+            if (!has || !has->count(f))
+                return finish(Verdict::Skip, "needs a kernel with " + f + ": " + image::findKernelFeature(f)->about +
+                                                 (has ? "" : " (" + kernel.name + " has no headers to tell)"));
+    }
 
     std::optional<testbed::Lease> leased;
     try {

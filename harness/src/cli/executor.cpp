@@ -397,6 +397,8 @@ int execute(RunPlan& plan, const RunArgs& a, const report::Json& extraMeta) {
     report::renderAll(results.doc(), out);
     if (arches.size() > 1)
         std::printf("\n%s\n", report::crossArchView(results.doc()).c_str());
+    if (std::string side = report::compareView(results.doc()); !side.empty())
+        std::printf("\n%s", side.c_str());
     std::printf("%d passed, %d failed, %d skipped%s\n", tally.pass, tally.fail + tally.miss, tally.skip,
                 tally.flaky ? (", " + std::to_string(tally.flaky) + " flaky").c_str() : "");
     std::printf("reports: %s/{results.json,results.ktap,junit.xml,report.html}\n", out.c_str());

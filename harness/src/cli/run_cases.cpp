@@ -109,6 +109,8 @@ int renderReports(const std::string& dir) {
     std::string cross = report::crossArchView(doc);
     if (!cross.empty())
         std::printf("%s\n", cross.c_str());
+    if (std::string side = report::compareView(doc); !side.empty())
+        std::printf("%s\n", side.c_str());
     std::printf("%s/{results.ktap,junit.xml,report.html} rendered from results.json\n", d.c_str());
     return 0;
 }
@@ -139,6 +141,8 @@ int listCases(const std::vector<std::string>& paths, bool verbs) {
         std::vector<std::string> needs;
         if (!c.kernelMin.empty())
             needs.push_back("kernel " + c.kernelMin + " or later (older: SKIP)");
+        for (const auto& f : c.kernelHas)
+            needs.push_back("a kernel with " + f + " (others: SKIP)");
         if (!c.arches.empty()) {
             std::string a;
             for (const auto& x : c.arches)

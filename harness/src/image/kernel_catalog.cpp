@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 #include <regex>
 
@@ -18,7 +19,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr uintmax_t kMaxKernelFileBytes = 1024 * 1024;
-const char* kKeys = "name, about, arches, debian-binary, debian-source, path, suite, klp-build";
+const char* kKeys = "name, about, arches, debian-binary, debian-source, path, suite, klp-build, patches";
 
 std::mutex catalogMutex;
 std::vector<KernelEntry> catalog;
@@ -28,6 +29,25 @@ std::string scalar(const fs::path& file, const YAML::Node& v, const std::string&
     if (!v.IsScalar() || v.Scalar().empty())
         yamlError(file, v, "'" + key + "' must be a plain value");
     return v.Scalar();
+}
+
+// `text` with each ${VAR} replaced by the environment's value; the names of
+// unset ones go to `unset` (the entry is usable only once they are set).
+std::string expandVars(const std::string& text, std::vector<std::string>& unset) {
+    static const std::regex var(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)\})");
+    std::string out;
+    auto last = text.cbegin();
+    for (std::sregex_iterator it(text.begin(), text.end(), var), end; it != end; ++it) {
+        out.append(last, (*it)[0].first);
+        const std::string name = (*it)[1];
+        if (const char* v = std::getenv(name.c_str()); v && *v)
+            out += v;
+        else if (std::find(unset.begin(), unset.end(), name) == unset.end())
+            unset.push_back(name);
+        last = (*it)[0].second;
+    }
+    out.append(last, text.cend());
+    return out;
 }
 
 KernelEntry entryOf(const fs::path& file, const YAML::Node& n) {
@@ -91,6 +111,13 @@ KernelEntry entryOf(const fs::path& file, const YAML::Node& n) {
             if (b != "true" && b != "false")
                 yamlError(file, v, "'klp-build' must be true or false");
             e.klpBuild = b == "true";
+        } else if (k == "patches") {
+            if (!v.IsSequence() || v.size() == 0)
+                yamlError(file, v, "'patches' must be a list of patch files");
+            for (const auto& i : v) {
+                fs::path p = expandVars(scalar(file, i, k), e.unsetVars);
+                e.patches.push_back(p.is_relative() ? file.parent_path() / p : p);
+            }
         } else {
             yamlError(file, kv.first, "unknown key '" + k + "' (known: " + kKeys + ")");
         }
@@ -103,6 +130,8 @@ KernelEntry entryOf(const fs::path& file, const YAML::Node& n) {
         yamlError(file, n, "kernel '" + e.name + "': a Debian binary kernel is for one arch: give arches: [ARCH]");
     if (!e.path.empty() && !e.suite.empty())
         yamlError(file, n, "kernel '" + e.name + "': suite: applies to Debian packages, not to path:");
+    if (!e.patches.empty() && e.debianSource.empty())
+        yamlError(file, n, "kernel '" + e.name + "': patches: apply to a source that is built (debian-source:)");
     return e;
 }
 
@@ -138,6 +167,19 @@ std::string KernelEntry::archList() const {
     for (const auto& x : a)
         s += (s.empty() ? "" : ", ") + x;
     return s;
+}
+
+void KernelEntry::requirePatches() const {
+    if (!unsetVars.empty()) {
+        std::string names;
+        for (const auto& v : unsetVars)
+            names += (names.empty() ? "" : ", ") + v;
+        throw UsageError(where() + ": kernel '" + name + "' needs " + names +
+                         " set: its patches: are found through " + (unsetVars.size() > 1 ? "them" : "it"));
+    }
+    for (const auto& p : patches)
+        if (!fs::is_regular_file(p))
+            throw UsageError(where() + ": kernel '" + name + "': patch " + p.string() + ": no such file");
 }
 
 std::vector<KernelEntry> loadKernelFile(const fs::path& file) {

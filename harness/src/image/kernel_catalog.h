@@ -18,12 +18,18 @@ struct KernelEntry {
     std::filesystem::path path;  // a kernel image or a built kernel tree (relative: to the file)
     std::string suite;          // Debian suite of the packages; "": the host's apt lists
     bool klpBuild = false;      // its source has scripts/livepatch/klp-build (--patch)
+    // debian-source only: patches applied in this order before the build (mails
+    // in `git am` form or plain diffs, -p1). ${VAR} in a path is the environment's.
+    std::vector<std::filesystem::path> patches;
+    std::vector<std::string> unsetVars;  // ${VAR}s of patches: that the environment lacks
     std::filesystem::path file;  // where it is defined, and the line
     int line = 0;
 
     bool hasArch(const std::string& arch) const;
     std::string archList() const;  // "x86_64" or "ppc64le, x86_64"
     std::string where() const { return file.string() + ":" + std::to_string(line); }
+    // Throws UsageError when a patch's ${VAR} is unset or a patch file is missing.
+    void requirePatches() const;
 };
 
 // The entries of one file; UsageError "FILE:LINE: what" for anything wrong.

@@ -228,10 +228,11 @@ KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::s
             throw UsageError("kernel " + ok.name + "@" + pin + ": " + apt.describe() + " offers no such version of " +
                              ok.debianSource + " (see `klp-harness kernels --versions " + ok.name + "`)");
     }
-    std::vector<std::string> aptEnv = apt.env();  // where apt finds the suite: unkeyed
+    ok.requirePatches();
+    std::vector<std::string> unkeyed = apt.env();  // where apt finds the suite and the patches lie
     const std::string cc = profile.crossCompile + "gcc";
     requireCompiler(cc);
-    const Recipe recipe("own-kernel.sh", kernelBuildEnv(profile));
+    const Recipe recipe = Recipe("own-kernel.sh", kernelBuildEnv(profile)).uses("apply-patches.sh");
     const fs::path images = recipe.path().parent_path();
     // The .config is a function of the source, the fragments and the compiler
     // (Kconfig probes it), so these make the key without configuring anything.
@@ -246,6 +247,16 @@ KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::s
     key.add("cc", runChecked({cc, "--version"}).substr(0, 120));
     // Kconfig records the assembler and linker versions (AS_VERSION, LD_VERSION).
     key.add("ld", runChecked({profile.crossCompile + "ld", "--version"}).substr(0, 120));
+    // The series by content; where it lies is not what is built.
+    std::string patchList;
+    for (size_t i = 0; i < ok.patches.size(); ++i) {
+        key.addFile("patch-" + std::to_string(i), ok.patches[i]);
+        patchList += ok.patches[i].string() + "\n";
+    }
+    if (!patchList.empty()) {
+        requireTool("patch", "patch");
+        unkeyed.push_back("KLP_PATCHES=" + patchList);
+    }
     const std::string label = ok.name + "-" + arch + "_" + version;
     fs::path entry = cache.get("kernels", label, key.hex(), [&](const fs::path& dir) {
         for (const auto& [tool, pkg] : std::vector<std::pair<std::string, std::string>>{
@@ -254,6 +265,7 @@ KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::s
             requireTool(tool, pkg);
         requireBuildHeaders();
         progress("building kernel " + ok.name + " for " + arch + " from " + ok.debianSource + " " + version +
+                 (ok.patches.empty() ? "" : " + " + std::to_string(ok.patches.size()) + " patches") +
                  " (15-20 min on 2 cores; cached afterwards)");
         removeDeadScratch(dir);
         fs::path log = cache.dir() / "logs" / (ok.name + "-" + arch + ".log");
@@ -261,7 +273,7 @@ KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::s
         fs::remove(log);
         try {
             // Bounded like every host command: 15-40 min is normal on 2 cores.
-            runChecked(recipe.command({dir.string(), ok.debianSource + "=" + version}, aptEnv), log,
+            runChecked(recipe.command({dir.string(), ok.debianSource + "=" + version}, unkeyed), log,
                        [](std::string_view line) { progress(line); }, std::chrono::hours(3));
         } catch (const HarnessError& e) {
             // The entry goes with the failure: keep its build output beside the recipe's log.
@@ -282,6 +294,7 @@ KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::s
     k.version = ok.debianSource + " " + version;
     k.sourceSpec = ok.debianSource + "=" + version;
     k.suite = ok.suite;
+    k.patches = ok.patches;
     k.config = entry / "config";
     return k;
 }

@@ -19,6 +19,7 @@ struct KernelImage {
     // Kernels we build from a Debian source package (debian-source:), for --patch:
     std::string sourceSpec;              // "linux-source-7.2=7.2.13-1"
     std::string suite;                   // its Debian suite ("" the host's lists)
+    std::vector<std::filesystem::path> patches;  // applied to sourceSpec's tree before the build
     std::filesystem::path config;        // the .config it was built with
 };
 

@@ -22,10 +22,18 @@ public:
 
     const std::filesystem::path& path() const { return path_; }
 
+    // A helper script of images/ the recipe runs (e.g. "apply-patches.sh"): keyed too.
+    Recipe& uses(const std::string& helper) {
+        helpers_.push_back(path_.parent_path() / helper);
+        return *this;
+    }
+
     // Into `key`: the script, images/lib.sh which every recipe sources, and the
     // environment: a change to any of them makes a new entry.
     void addTo(KeyHasher& key) const {
         key.addFile("recipe", path_).addFile("recipe-lib", path_.parent_path() / "lib.sh");
+        for (const auto& h : helpers_)
+            key.addFile("helper " + h.filename().string(), h);
         for (const auto& [name, value] : env_)
             key.add(name, value);
     }
@@ -47,6 +55,7 @@ public:
 private:
     std::filesystem::path path_;
     RecipeEnv env_;
+    std::vector<std::filesystem::path> helpers_;
 };
 
 }  // namespace klp::image

@@ -119,6 +119,36 @@ std::string attemptsTable(const Json& r) {
 
 }  // namespace
 
+// Cases sharing a `compare:` label (one scenario per kernel API), a row a label:
+// per kernel the case that ran there, its verdict and its title.
+std::string sideBySide(const Json& doc) {
+    CompareRows rows = compareRows(doc);
+    if (rows.labels.empty() || rows.groups.size() < 2)
+        return "";
+    std::string h = "<h2>Side by side</h2><p class=meta>cases sharing <code>compare:</code>: the same scenario as "
+                    "each kernel's API lets a patch be written; a kernel runs the cases its API allows</p>"
+                    "<table><tr><th>scenario</th>";
+    for (const auto& g : rows.groups)
+        h += "<th>" + esc(g) + "</th>";
+    h += "</tr>";
+    for (const auto& label : rows.labels) {
+        h += "<tr><td>" + esc(label) + "</td>";
+        for (const auto& g : rows.groups) {
+            std::string cellText;
+            for (const Json* r : rows.cells[label][g]) {
+                if (r->value("verdict", "") == "SKIP")
+                    continue;
+                std::string v = r->value("verdict", "");
+                cellText += "<p><a class='" + esc(v) + "' style='padding:1px 6px' href='#" + anchor(*r) + "'>" + esc(v) +
+                            "</a> " + esc(r->value("case", "")) + "<br>" + esc(r->value("title", "")) + "</p>";
+            }
+            h += "<td>" + (cellText.empty() ? std::string("&mdash;") : cellText) + "</td>";
+        }
+        h += "</tr>";
+    }
+    return h + "</table>";
+}
+
 std::string toHtml(const Json& doc) {
     std::vector<std::string> groups, casesOrder;
     std::map<std::pair<std::string, std::string>, const Json*> cell;
@@ -179,7 +209,7 @@ std::string toHtml(const Json& doc) {
         }
         h += "</tr>";
     }
-    h += "</table>";
+    h += "</table>" + sideBySide(doc);
     for (const auto& r : doc["results"]) {
         std::string v = esc(r["verdict"]);
         h += "<h2 id='" + anchor(r) + "'><span class='" + v + "' style='padding:1px 6px'>" + esc(verdictText(r)) + "</span> " +

@@ -55,13 +55,16 @@ Json caseJson(const cases::Case& c, const cases::CaseResult& r, const fs::path& 
         fs::path p = r.dir / f;
         return fs::exists(p) ? fs::relative(p, outDir).string() : std::string();
     };
-    return {{"case", r.name},          {"title", c.title},        {"seeds", c.seeds},
+    Json out = {{"case", r.name},          {"title", c.title},        {"seeds", c.seeds},
             {"file", c.file.string()}, {"arch", r.arch},          {"kernel", r.kernel},
             {"verdict", cases::verdictName(r.verdict)},           {"reason", r.reason},
             {"detail", r.detail},      {"crash", r.crashTitle},   {"seconds", r.seconds},
             {"steps", steps},          {"transitions", transitions},
             {"logs", {{"console", rel("console.log")}, {"kernel", rel("kernel.log")},
                       {"steps", rel("steps.log")}, {"transitions", rel("transitions.log")}}}};
+    if (!c.compare.empty())
+        out["compare"] = c.compare;
+    return out;
 }
 
 ResultsFile::ResultsFile(fs::path outDir, Json meta) : path_(outDir / "results.json") {
@@ -228,7 +231,7 @@ void checkShape(const Json& doc, const std::string& file) {
                   // place in the unsharded matrix, and the attempts of `--repeat`.
                   {"boot", K::String, false}, {"boot_seconds", K::Number, false}, {"started", K::String, false},
                   {"order", K::Integer, false}, {"host", K::String, false}, {"repeat", K::Object, false}, {"attempts", K::Array, false},
-                  {"repro", K::String, false}});
+                  {"repro", K::String, false}, {"compare", K::String, false}});
         checkRepeat(c, r, where);
         c.items(r, "seeds", where, [&](const Json& s, const std::string& at) {
             if (!s.is_string())

@@ -33,6 +33,17 @@ std::vector<std::string> worseVerdicts(const Json& oldDoc, const Json& newDoc);
 // steps whose outcome differed between the groups ("" for a single-arch run).
 std::string crossArchView(const Json& doc);
 
+// Cases that share a `compare:` label: one scenario as each kernel API lets it be
+// written. Per label and group (arch/kernel) the results, labels in first-seen order.
+struct CompareRows {
+    std::vector<std::string> labels, groups;
+    std::map<std::string, std::map<std::string, std::vector<const Json*>>> cells;
+};
+CompareRows compareRows(const Json& doc);
+// The same as text: per label, per group the case that ran, its verdict and its
+// title ("" when no label or a single group).
+std::string compareView(const Json& doc);
+
 // A result run several times (`run --repeat N`, N > 1): "3/5 passed; FAIL 2" (the
 // other verdicts' counts by name); "" for a result run once.
 std::string repeatSummary(const Json& result);
