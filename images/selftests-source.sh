@@ -6,6 +6,8 @@
 # the selftests use: tools/testing/selftests/livepatch (scripts, functions.sh, and
 # in newer kernels test_modules/), the kselftest helpers beside it, and
 # lib/livepatch (the test modules of older kernels, built with CONFIG_TEST_LIVEPATCH).
+# KLP_PATCHES (optional, one patch file a line): the kernel entry's patch series,
+# of which the parts for those paths are applied, as the kernel got it whole.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -19,5 +21,8 @@ linux_source_tarball "$work" "$pkg"
 tar -xf "$TARBALL" -C "$out" --strip-components=1 --wildcards --no-wildcards-match-slash \
     '*/tools/testing/selftests/livepatch' '*/tools/testing/selftests/kselftest*' \
     '*/tools/testing/selftests/lib.mk' '*/lib/livepatch' 2>&1 | grep -v 'Not found in archive' >&2 || true
+[ -z "${KLP_PATCHES:-}" ] ||
+    "$here/apply-patches.sh" "$out" "$work/patches.log" --only '*/tools/testing/selftests/*' \
+        --only '*/lib/livepatch/*' <<< "$KLP_PATCHES"
 test -f "$out/tools/testing/selftests/livepatch/functions.sh" ||
     { echo "selftests-source.sh: $pkg has no tools/testing/selftests/livepatch/functions.sh" >&2; exit 1; }

@@ -210,7 +210,7 @@ std::string verdictText(const Unit& u, const Config& cfg, const std::vector<case
             counts += (counts.empty() ? "" : ", ") + std::to_string(v.get<int>()) + " " + k;
         text += "\n      " + std::to_string(done.size()) + " runs: " + counts;
     }
-    bool skipExpected = std::find(a.expectSkips.begin(), a.expectSkips.end(), u.c->name) != a.expectSkips.end();
+    bool skipExpected = a.skipExpected(u.c->name);
     if (verdict != (skipExpected ? Verdict::Skip : Verdict::Pass))
         t.unexpected.push_back(name + " " + u.c->name + " on " + cfg.target.arch + "/" + cfg.kernel.name +
                                (skipExpected ? " (expected SKIP)" : ""));

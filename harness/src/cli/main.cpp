@@ -109,7 +109,8 @@ void addExecutorOptions(CLI::App* cmd, cli::RunArgs& a) {
     cmd->add_flag("--strict", a.strict,
                   "Fail (exit 1) unless every case PASSes, except those named by --expect-skip (for CI)");
     cmd->add_option("--expect-skip", a.expectSkips,
-                    "With --strict: this case (name as `list` prints it) must SKIP here (repeatable)")
+                    "With --strict: this case (name as `list` prints it, or a glob: 'states-api/*') must SKIP here "
+                    "(repeatable)")
         ->allow_extra_args(false);
 }
 
@@ -194,8 +195,15 @@ int cmdKernels(const std::string& versionsOf, const std::string& cacheDir) {
             std::printf("%s\n", v.c_str());
         return 0;
     }
-    for (const auto& k : image::namedKernels())
-        std::printf("%-12s %-16s %s\n", k.name.c_str(), k.arch.c_str(), k.description.c_str());
+    auto kernels = image::namedKernels();
+    int width = 12;
+    for (const auto& k : kernels)
+        width = std::max(width, int(k.name.size()));
+    for (const auto& k : kernels) {
+        std::printf("%-*s %-16s %s\n", width, k.name.c_str(), k.arch.c_str(), k.description.c_str());
+        if (!k.needs.empty())
+            std::printf("%-*s %-16s needs: %s\n", width, "", "", k.needs.c_str());
+    }
     return 0;
 }
 

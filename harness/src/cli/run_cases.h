@@ -1,5 +1,8 @@
 // `klp-harness run` and `klp-harness list`: case files in, verdict lines out.
 #pragma once
+#include <fnmatch.h>
+
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -27,6 +30,11 @@ struct RunArgs : GuestOptions {
     bool strict = false;
     std::vector<std::string> filters;  // shell globs over case names; empty: every case
     std::vector<std::string> expectSkips;
+    // Whether `name` is one of expectSkips (a name, or a glob: "states-api/*").
+    bool skipExpected(const std::string& name) const {
+        return std::any_of(expectSkips.begin(), expectSkips.end(),
+                           [&](const std::string& p) { return ::fnmatch(p.c_str(), name.c_str(), 0) == 0; });
+    }
     int jobs = 0;                      // parallel guests; 0: what CPUs and memory allow
     std::vector<std::string> hosts;    // --host URI[,SLOTS]
     bool coldBoot = false;             // boot every case's guest (no revert)

@@ -70,7 +70,9 @@ RunPlan planRun(const RunArgs& a) {
             throw UsageError("--var " + name + ": no case declares it in vars:");
     for (const auto& name : a.expectSkips)
         if (std::none_of(plan.entries.begin(), plan.entries.end(), [&](const Entry& e) {
-                return std::any_of(e.cases.begin(), e.cases.end(), [&](const cases::Case& c) { return c.name == name; });
+                return std::any_of(e.cases.begin(), e.cases.end(), [&](const cases::Case& c) {
+                    return ::fnmatch(name.c_str(), c.name.c_str(), 0) == 0;
+                });
             }))
             throw UsageError("--expect-skip " + name + ": no such case in the paths given");
 

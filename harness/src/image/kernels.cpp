@@ -212,6 +212,18 @@ void requireBuildHeaders() {
             throw UsageError(header + " not found: install the Debian package " + pkg + " (apt-get install " + pkg + ")");
 }
 
+// The first line of `log` that starts with `prefix`, without it.
+std::optional<std::string> lineStartingWith(const fs::path& log, const std::string& prefix) {
+    std::error_code ec;
+    if (!fs::is_regular_file(log, ec))
+        return std::nullopt;
+    std::istringstream in(readFile(log));
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(prefix, 0) == 0)
+            return line.substr(prefix.size());
+    return std::nullopt;
+}
+
 // The arch's toolchain and kernel layout come from its profile, as the recipe's do.
 KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::string& arch, Cache& cache) {
     const vm::ArchProfile& profile = vm::archProfile(arch);
@@ -281,6 +293,10 @@ KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::s
             kept.replace_extension(".build.log");
             std::error_code copyError;
             fs::copy_file(dir / "build.log", kept, fs::copy_options::overwrite_existing, copyError);
+            // A patch of the entry's series that does not apply is the user's to fix: one line.
+            if (auto refusal = lineStartingWith(log, "apply-patches.sh: "))
+                throw UsageError(ok.where() + ": kernel '" + ok.name + "': patch " + *refusal +
+                                 (copyError ? "" : " (patch output: " + kept.string() + ")"));
             throw HarnessError(std::string(e.what()) + (copyError ? "" : "\n  full build output: " + kept.string()));
         }
     });
@@ -337,7 +353,14 @@ KernelImage fromPath(const fs::path& path, const std::string& arch, const Toolch
 std::vector<NamedKernel> namedKernels() {
     std::vector<NamedKernel> out;
     for (const auto& k : kernelCatalog())
-        out.push_back({k.name, k.archList(), k.about});
+    {
+        std::string needs;
+        for (const auto& v : k.unsetVars)
+            needs += (needs.empty() ? "" : ", ") + v;
+        if (!needs.empty())
+            needs += " set in the environment (where its patches: are)";
+        out.push_back({k.name, k.archList(), k.about, needs});
+    }
     return out;
 }
 

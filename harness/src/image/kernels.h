@@ -34,6 +34,7 @@ struct NamedKernel {
     std::string name;
     std::string arch;
     std::string description;
+    std::string needs;  // what it lacks to be used ("" none): e.g. an unset variable
 };
 
 // Every kernel name `--kernel` accepts (image/kernel_catalog.h).

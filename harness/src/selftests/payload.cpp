@@ -70,12 +70,12 @@ Source selftestSource(const image::KernelImage& kernel, const std::string& tree,
         return {fs::absolute(tree), tree};
     }
     std::string pkg, version;
-    std::vector<std::string> aptEnv;  // a suite other than the host's (image/suite.h)
+    std::vector<std::string> unkeyed;  // a suite other than the host's (image/suite.h)
     if (!kernel.sourceSpec.empty()) {  // built here from a source package: the very same one
         pkg = kernel.sourceSpec.substr(0, kernel.sourceSpec.find('='));
         version = kernel.sourceSpec.substr(kernel.sourceSpec.find('=') + 1);
         if (!kernel.suite.empty())
-            aptEnv.push_back(image::Suite(kernel.suite, cache).aptConfigEnv());
+            unkeyed.push_back(image::Suite(kernel.suite, cache).aptConfigEnv());
     } else {
         std::string xy = majorMinor(kernel.release);
         if (xy.empty())
@@ -90,19 +90,31 @@ Source selftestSource(const image::KernelImage& kernel, const std::string& tree,
     if (version.empty())
         throw UsageError("apt knows no " + pkg + " for kernel " + kernel.name + " (" + kernel.release +
                          "): give --source TREE");
-    const image::Recipe recipe("selftests-source.sh");
+    image::Recipe recipe("selftests-source.sh");
     KeyHasher key;
     key.add("package", pkg).add("version", version);
+    // The kernel's patch series, the selftests' part of it: as the kernel was built.
+    std::string patchList, origin = pkg + " " + version;
+    for (size_t i = 0; i < kernel.patches.size(); ++i) {
+        key.addFile("patch-" + std::to_string(i), kernel.patches[i]);
+        patchList += kernel.patches[i].string() + "\n";
+        origin += (i ? ", " : " + ") + kernel.patches[i].filename().string();
+    }
+    if (!patchList.empty()) {
+        recipe.uses("apply-patches.sh");
+        unkeyed.push_back("KLP_PATCHES=" + patchList);
+    }
     recipe.addTo(key);
-    fs::path entry = cache.get("selftests-src", pkg + "_" + version, key.hex(), [&](const fs::path& dir) {
+    const std::string label = pkg + "_" + version + (patchList.empty() ? "" : "+" + kernel.name);
+    fs::path entry = cache.get("selftests-src", label, key.hex(), [&](const fs::path& dir) {
         requireTool("apt-get", "apt");
         progress("fetching the livepatch selftests from " + pkg + " " + version);
         fs::path log = cache.dir() / "logs" / ("selftests-source-" + pkg + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
-        runChecked(recipe.command({dir.string(), pkg + "=" + version}, aptEnv), log);
+        runChecked(recipe.command({dir.string(), pkg + "=" + version}, unkeyed), log);
     });
-    return {entry, pkg + " " + version};
+    return {entry, origin};
 }
 
 Payload buildPayload(const image::KernelImage& kernel, const image::Toolchain& tc, const Source& src,

@@ -57,6 +57,8 @@ std::vector<BadCase> badCases() {
         {"bad_step_kernel_min", head + "steps:\n  - load: klp_basic\n    kernel-min: 6\n", "5: kernel-min '6' is not"},
         {"unknown_requirement", head + "requires:\n  memory: 1\nsteps:\n  - load: klp_basic\n",
          "4: unknown requirement 'memory'"},
+        {"unknown_kernel_feature", head + "requires:\n  kernel-has: [state-versions]\nsteps:\n  - load: klp_basic\n",
+         "4: unknown kernel feature 'state-versions' (state-version, state-callbacks, object-callbacks)"},
         {"bad_regex", head + "steps:\n  - load: klp_basic\n    log:\n      - re: \"(unclosed\"\n", "6: bad regex"},
         {"bad_expect_re", head + "steps:\n  - run: \"true\"\n    expect-re: \"a{2,1}\"\n", "5: bad regex"},
         {"bad_expectation", head + "steps:\n  - load: klp_basic\n    log:\n      - maybe: x\n",

@@ -72,7 +72,7 @@ TEST_F(KernelFile, MistakesAreOneLineWithFileAndLine) {
               f + ":2: kernel 'a' needs exactly one of debian-binary:, debian-source:, path:");
     EXPECT_EQ(error("kernels:\n  - name: a\n    debian-source: x\n    colour: red\n"),
               f + ":4: unknown key 'colour' (known: name, about, arches, debian-binary, debian-source, path, suite, "
-                  "klp-build)");
+                  "klp-build, patches)");
     EXPECT_EQ(error("kernels:\n  - name: a\n    arches: [x86_64, sparc]\n    debian-source: x\n"),
               f + ":3: unknown arch 'sparc' (known: x86_64, ppc64le)");
     EXPECT_EQ(error("kernels:\n  - name: a\n    debian-binary: 'linux-image-('\n    arches: x86_64\n").substr(0, f.size() + 40),
@@ -87,6 +87,42 @@ TEST_F(KernelFile, MistakesAreOneLineWithFileAndLine) {
     EXPECT_EQ(error("kernels: [\n"), f + ":2: end of sequence flow not found");
     EXPECT_EQ(error("kernels:\n  - name: a\n    klp-build: maybe\n    path: x\n"),
               f + ":3: 'klp-build' must be true or false");
+    EXPECT_EQ(error("kernels:\n  - name: a\n    path: x\n    patches: [p.patch]\n"),
+              f + ":2: kernel 'a': patches: apply to a source that is built (debian-source:)");
+    EXPECT_EQ(error("kernels:\n  - name: a\n    debian-source: x\n    patches: p.patch\n"),
+              f + ":4: 'patches' must be a list of patch files");
+}
+
+TEST_F(KernelFile, PatchesAreFilesBesideTheFileOrThroughTheEnvironment) {
+    ::setenv("KLP_TEST_SERIES", "/srv/series", 1);
+    ::unsetenv("KLP_TEST_UNSET");
+    auto ks = image::loadKernelFile(write("kernels:\n"
+                                          "  - name: fixed\n"
+                                          "    debian-source: linux-source-7.2\n"
+                                          "    patches: [fix.patch, '${KLP_TEST_SERIES}/01.eml']\n"
+                                          "  - name: later\n"
+                                          "    debian-source: linux-source-7.2\n"
+                                          "    patches: ['${KLP_TEST_UNSET}/01.eml', '${KLP_TEST_UNSET}/02.eml']\n"));
+    ASSERT_EQ(ks.size(), 2u);
+    EXPECT_EQ(ks[0].patches, (std::vector<fs::path>{tmp.path / "fix.patch", "/srv/series/01.eml"}));
+    EXPECT_TRUE(ks[0].unsetVars.empty());
+    EXPECT_EQ(ks[1].unsetVars, std::vector<std::string>{"KLP_TEST_UNSET"});  // listed, usable once set
+    const std::string f = (tmp.path / "kernels.yaml").string();
+    try {
+        ks[1].requirePatches();
+        ADD_FAILURE() << "an unset variable was accepted";
+    } catch (const UsageError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  f + ":5: kernel 'later' needs KLP_TEST_UNSET set: its patches: are found through it");
+    }
+    try {
+        ks[0].requirePatches();
+        ADD_FAILURE() << "a missing patch file was accepted";
+    } catch (const UsageError& e) {
+        EXPECT_EQ(std::string(e.what()), f + ":2: kernel 'fixed': patch " + (tmp.path / "fix.patch").string() +
+                                             ": no such file");
+    }
+    ::unsetenv("KLP_TEST_SERIES");
 }
 
 TEST(Emulator, VersionsCompareNumerically) {

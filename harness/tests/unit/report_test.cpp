@@ -148,6 +148,35 @@ TEST(Report, CrossArchViewNamesTheStepThatDiffered) {
     EXPECT_TRUE(std::regex_search(view, std::regex("\n  panic +ERROR +ERROR +ERROR +ERROR\n"))) << view;
 }
 
+// One scenario written for two kernel APIs (`compare:`): each kernel runs its
+// own case and SKIPs the other; the view shows per kernel the one that ran.
+TEST(Report, CompareViewPutsEachApisCaseSideBySide) {
+    report::Json d = doc();
+    EXPECT_EQ(report::compareView(d), "") << "no compare: labels, no view";
+    report::Json base = d["results"][0];
+    auto result = [&](const std::string& kernel, const std::string& name, const std::string& verdict,
+                      const std::string& title) {
+        report::Json r = base;
+        r["kernel"] = kernel;
+        r["case"] = name;
+        r["verdict"] = verdict;
+        r["title"] = title;
+        r["compare"] = "downgrade";
+        return r;
+    };
+    d["results"] = report::Json::array();
+    d["results"].push_back(result("own-7.2", "state/lower-version-refused", "PASS", "A lower version is refused"));
+    d["results"].push_back(result("own-7.2", "states-api/downgrade", "SKIP", "A downgrade is allowed"));
+    d["results"].push_back(result("own-7.2-klp-states", "state/lower-version-refused", "SKIP", "A lower version is refused"));
+    d["results"].push_back(result("own-7.2-klp-states", "states-api/downgrade", "FAIL", "A downgrade is allowed"));
+    EXPECT_EQ(report::compareView(d),
+              "side by side (cases sharing `compare:`; a kernel runs those its API allows)\n"
+              "  downgrade\n"
+              "    x86_64/own-7.2             PASS  state/lower-version-refused: A lower version is refused\n"
+              "    x86_64/own-7.2-klp-states  FAIL  states-api/downgrade: A downgrade is allowed\n");
+    EXPECT_NE(report::toHtml(d).find("<h2>Side by side</h2>"), std::string::npos);
+}
+
 // A damaged or hand-edited results.json is a one-line error naming the file, never
 // a crash or an escaping JSON exception (the fuzz_results target's findings).
 TEST(Report, BadResultsJsonIsOneLineNamingTheFile) {
