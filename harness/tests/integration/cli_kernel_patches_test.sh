@@ -45,8 +45,8 @@ expect_error() { # name regex kernel
 }
 
 f=$tmp/kernels.yaml
-expect_error unset "$f:7: kernel 'own-7.2-klp-test-unset' needs KLP_TEST_NO_SUCH_VAR set" own-7.2-klp-test-unset
-expect_error missing "$f:11: kernel 'own-7.2-klp-test-missing': patch $tmp/no-such.patch: no such file" \
+expect_error unset "$f:6: kernel 'own-7.2-klp-test-unset' needs KLP_TEST_NO_SUCH_VAR set" own-7.2-klp-test-unset
+expect_error missing "$f:10: kernel 'own-7.2-klp-test-missing': patch $tmp/no-such.patch: no such file" \
     own-7.2-klp-test-missing
 expect_error stale "$f:2: kernel 'own-7.2-klp-test-stale': patch stale.patch does not apply to fs/proc/cmdline.c: Hunk #1 FAILED at 9\." \
     own-7.2-klp-test-stale
