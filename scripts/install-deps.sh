@@ -25,13 +25,16 @@ run_pkgs=(qemu-system-x86 libvirt-daemon-driver-qemu libvirt-daemon-system
 # linux-source for them.
 kernel_pkgs=(bc bison flex libelf-dev libssl-dev
              gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross qemu-system-ppc
-             libxxhash-dev patchutils gawk)
+             libxxhash-dev patchutils gawk patch)
+# patch: a kernel entry's patches: (images/apply-patches.sh).
 # libxxhash-dev, patchutils (recountdiff), gawk: the kernel's klp-build (--patch);
 # objtool has its `klp` commands only when built against libxxhash.
+test_pkgs=(chromium)
+# chromium: cli.history renders `report --history` in a headless browser (DOM dump).
 foreign_arch=ppc64el
 
 need=()
-for p in "${build_pkgs[@]}" "${run_pkgs[@]}" "${kernel_pkgs[@]}"; do
+for p in "${build_pkgs[@]}" "${run_pkgs[@]}" "${kernel_pkgs[@]}" "${test_pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 # Kernel names and guest packages resolve through apt-cache: the lists for both

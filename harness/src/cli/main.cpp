@@ -19,6 +19,7 @@
 #include "cli/repro.h"
 #include "cli/run_cases.h"
 #include "cli/selftests.h"
+#include "report/history.h"
 #include "report/kcidb.h"
 #include "testbed/testbed.h"
 #include "util/error.h"
@@ -346,24 +347,42 @@ std::vector<Subcommand> subcommands(const std::vector<std::string>& command) {
                  return cli::runSelftests(*s);
              };
          }},
-        {"report", "Re-render results.ktap, junit.xml and report.html from a run's results.json",
+        {"report", "Re-render results.ktap, junit.xml and report.html from a run's results.json; "
+                   "--history: several runs as one page",
          [](CLI::App* cmd) {
-             auto dir = std::make_shared<std::string>();
+             auto dirs = std::make_shared<std::vector<std::string>>();
              auto kcidbFile = std::make_shared<std::string>();
              auto kcidb = std::make_shared<report::KcidbOptions>();
-             cmd->add_option("dir", *dir, "A run's output dir")->required();
+             auto historyOn = std::make_shared<bool>(false);
+             auto historyOut = std::make_shared<std::string>("klp-results/history");
+             cmd->add_option("dir", *dirs, "A run's output dir (with --history: the runs, any order)")->required();
+             cmd->add_flag("--history", *historyOn,
+                           "Cases by runs: verdicts and times, the first run where each case changed, the cases that "
+                           "flip; writes history.html and history.json");
+             cmd->add_option("--out", *historyOut, "With --history: where history.html and history.json go")
+                 ->capture_default_str();
              cmd->add_option("--kcidb", *kcidbFile, "Also write the run as KCIDB I/O JSON (schema v4.5) to this file");
              cmd->add_option("--kcidb-origin", kcidb->origin, "KCIDB origin: the CI system's name, [a-z0-9_]+")
                  ->capture_default_str();
              cmd->add_option("--kcidb-log-base", kcidb->logBase,
                              "URL the run dir is published under, for the tests' log URLs (default: no log URLs)");
              return [=] {
+                 if (*historyOn) {
+                     if (!kcidbFile->empty())
+                         throw UsageError("--kcidb is for one run, not with --history");
+                     std::printf("%s", report::writeHistory(*dirs, *historyOut).c_str());
+                     std::printf("%s/{history.html,history.json}\n", historyOut->c_str());
+                     return 0;
+                 }
+                 if (dirs->size() != 1)
+                     throw UsageError("report takes one run dir (several: --history)");
+                 const std::string& dir = dirs->front();
                  // KCIDB first: a bad --kcidb-origin stops before anything is written.
                  if (!kcidbFile->empty())
                      std::printf("%s: %zu tests (KCIDB I/O v%d.%d)\n", kcidbFile->c_str(),
-                                 report::writeKcidb(*dir, *kcidbFile, *kcidb), report::kKcidbMajor,
+                                 report::writeKcidb(dir, *kcidbFile, *kcidb), report::kKcidbMajor,
                                  report::kKcidbMinor);
-                 return cli::renderReports(*dir);
+                 return cli::renderReports(dir);
              };
          }},
         {"merge", "Join shard runs (run --shard I/N) into one run dir and render its reports",

@@ -6,9 +6,7 @@
 
 namespace klp::report {
 
-namespace {
-
-std::string esc(const std::string& s) {
+std::string htmlEscape(const std::string& s) {
     std::string o;
     for (char c : s) {
         switch (c) {
@@ -16,11 +14,16 @@ std::string esc(const std::string& s) {
         case '>': o += "&gt;"; break;
         case '&': o += "&amp;"; break;
         case '"': o += "&quot;"; break;
+        case '\'': o += "&#39;"; break;  // attributes here are single-quoted too
         default: o += c;
         }
     }
     return o;
 }
+
+namespace {
+
+std::string esc(const std::string& s) { return htmlEscape(s); }
 
 std::string anchor(const Json& r) {
     std::string a = "c-" + groupOf(r) + "-" + std::string(r["case"]);

@@ -13,6 +13,8 @@ namespace klp::report {
 std::string toKtap(const Json& doc);
 // JUnit XML as Jenkins and GitLab read it: a testsuite per (arch, kernel).
 std::string toJunit(const Json& doc, const std::filesystem::path& dir);
+// `s` safe in HTML text and in quoted attributes (either quote).
+std::string htmlEscape(const std::string& s);
 // One self-contained HTML page: verdict matrix, per-case sections, transition timelines.
 std::string toHtml(const Json& doc);
 
