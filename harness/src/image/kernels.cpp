@@ -308,6 +308,8 @@ KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::s
     k.modulesCpio = entry / "kmods.cpio.gz";
     k.headersDir = entry / "build";
     k.version = ok.debianSource + " " + version;
+    for (size_t i = 0; i < ok.patches.size(); ++i)  // the reports say what it is built from
+        k.version += (i ? ", " : " + ") + ok.patches[i].filename().string();
     k.sourceSpec = ok.debianSource + "=" + version;
     k.suite = ok.suite;
     k.patches = ok.patches;
