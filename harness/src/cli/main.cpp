@@ -19,6 +19,7 @@
 #include "cli/repro.h"
 #include "cli/run_cases.h"
 #include "cli/selftests.h"
+#include "cli/bisect.h"
 #include "report/history.h"
 #include "report/kcidb.h"
 #include "testbed/testbed.h"
@@ -392,6 +393,23 @@ std::vector<Subcommand> subcommands(const std::vector<std::string>& command) {
              cmd->add_option("--out", *out, "The merged run's dir")->required();
              cmd->add_option("dirs", *dirs, "The shard runs' output dirs")->required();
              return [=] { return cli::mergeRuns(*dirs, *out); };
+         }},
+        {"bisect", "The first version of a kernel where a case stops passing (over the versions its archive offers)",
+         [](CLI::App* cmd) {
+             auto a = std::make_shared<cli::BisectArgs>();
+             cmd->add_option("case", a->caseFile, "One case file")->required();
+             cmd->add_option("--kernel", a->kernel, "A kernel entry with versions (see `kernels --versions NAME`)")
+                 ->required();
+             cmd->add_option("--good", a->good, "A version where the case passes")->required();
+             cmd->add_option("--bad", a->bad, "A newer version where it fails")->required();
+             cmd->add_option("--arch", a->arch, "Guest arch")->capture_default_str();
+             cmd->add_option("--repeat", a->repeat,
+                             "Runs per step (default: 1 when the case always fails on --bad, else as many as make a "
+                             "pass there 95% sure, at most 10)");
+             cmd->add_option("--var", a->vars, "NAME=VALUE for the case's vars: (repeatable)");
+             cmd->add_option("--out", a->out, "Where each step's run goes (default klp-results/bisect-<date>)");
+             cmd->add_option("--cache-dir", a->cacheDir, "Cache dir (default ~/.cache/klp-harness)");
+             return [=] { return cli::bisectVersions(*a); };
          }},
         {"diff", "Cases whose verdict changed between two runs, and those whose time moved; exit 1 when a verdict got worse",
          [](CLI::App* cmd) {

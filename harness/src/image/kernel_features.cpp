@@ -22,8 +22,9 @@ const std::vector<Probe>& probes() {
                              "(the series \"livepatch: Better integrate callbacks and shadow variables with the "
                              "states API\")"},
          std::regex(R"(struct klp_state_callbacks \{)")},
+        // The member, not the struct: 7.2 defines the struct in livepatch_external.h.
         {{"object-callbacks", "per-object callbacks (struct klp_callbacks in struct klp_object)"},
-         std::regex(R"(struct klp_callbacks \{)")},
+         std::regex(R"(struct klp_callbacks callbacks;)")},
     };
     return table;
 }

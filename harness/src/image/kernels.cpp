@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "image/apt.h"
@@ -130,12 +131,17 @@ std::string debianImagePackage(const KernelEntry& dk, const std::string& pin, Ap
     throw UsageError("kernel " + dk.name + "@" + pin + ": " + apt.describe() + " offers no such version (see `klp-harness kernels --versions " + dk.name + "`)");
 }
 
+// linux-image-X[-unsigned] -> linux-headers-X.
+std::string headersPackageOf(const std::string& image) {
+    std::string headers = std::regex_replace(image, std::regex("^linux-image-"), "linux-headers-");
+    return std::regex_replace(headers, std::regex("-unsigned$"), "");
+}
+
 KernelImage fetchDebian(const KernelEntry& dk, const std::string& pin, Cache& cache) {
     AptSource apt(dk.suite, cache);
     const std::string imageSpec = debianImagePackage(dk, pin, apt);
     const std::string image = imageSpec.substr(0, imageSpec.find('='));
-    std::string headers = std::regex_replace(image, std::regex("^linux-image-"), "linux-headers-");
-    headers = std::regex_replace(headers, std::regex("-unsigned$"), "");
+    const std::string headers = headersPackageOf(image);
     auto info = apt.show({imageSpec, pin.empty() ? headers : headers + "=" + pin});
     if (!info.count(image) || !info.count(headers))
         throw HarnessError("apt-cache knows no " + (info.count(image) ? headers : image) + apt.hint());
@@ -376,9 +382,23 @@ std::vector<std::string> kernelVersions(const std::string& name, Cache& cache) {
     auto found = k->debianSource.empty() ? apt.versions(apt.namesMatching(k->debianBinary))
                                          : apt.versions({k->debianSource});
     std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return newerVersion(a.first, b.first); });
+    // A binary kernel is usable only with its headers (our modules build against
+    // them); the archive drops old headers before old images.
+    std::set<std::pair<std::string, std::string>> withHeaders;
+    if (!k->debianBinary.empty()) {
+        std::vector<std::string> headers;
+        for (const auto& [version, pkg] : found)
+            headers.push_back(headersPackageOf(pkg));
+        std::sort(headers.begin(), headers.end());
+        headers.erase(std::unique(headers.begin(), headers.end()), headers.end());
+        for (const auto& [version, pkg] : apt.versions(headers))
+            withHeaders.emplace(version, pkg);
+    }
     std::vector<std::string> out;
-    for (const auto& [version, pkg] : found)
-        out.push_back(version + "  " + pkg + " (" + apt.describe() + ")");
+    for (const auto& [version, pkg] : found) {
+        bool usable = k->debianBinary.empty() || withHeaders.count({version, headersPackageOf(pkg)});
+        out.push_back(version + "  " + pkg + " (" + apt.describe() + ")" + (usable ? "" : std::string(kNoHeaders)));
+    }
     return out;
 }
 

@@ -40,8 +40,11 @@ struct NamedKernel {
 // Every kernel name `--kernel` accepts (image/kernel_catalog.h).
 std::vector<NamedKernel> namedKernels();
 
+// What kernelVersions() appends to a version the harness cannot use (a binary
+// kernel whose headers the archive no longer offers).
+inline constexpr const char* kNoHeaders = "  [no headers package: cannot build modules]";
 // The versions Debian offers for kernel `name`, newest first, one line each:
-// "VERSION  PACKAGE (where)". UsageError for an unknown name or a path kernel.
+// "VERSION  PACKAGE (where)[kNoHeaders]". UsageError for an unknown name or a path kernel.
 std::vector<std::string> kernelVersions(const std::string& name, Cache& cache);
 
 // Resolves `spec` for `arch`: a known name, NAME@VERSION for one version of it

@@ -7,10 +7,11 @@
 using namespace klp;
 
 namespace {
-// The parts of include/linux/livepatch.h the probes look at, as 7.2 has them.
+// The parts of include/linux/livepatch.h the probes look at, as 7.2 has them
+// (struct klp_callbacks itself is in livepatch_external.h there).
 const char* kToday = R"(
-struct klp_callbacks {
-	int (*pre_patch)(struct klp_object *obj);
+struct klp_object {
+	struct klp_callbacks callbacks;
 };
 struct klp_state {
 	unsigned long id;
@@ -20,8 +21,8 @@ struct klp_state {
 )";
 // After patches 01-05 of the series.
 const char* kProposed = R"(
-struct klp_callbacks {
-	int (*pre_patch)(struct klp_object *obj);
+struct klp_object {
+	struct klp_callbacks callbacks;
 };
 struct klp_state_callbacks {
 	int (*pre_patch)(struct klp_patch *patch, struct klp_state *state);
@@ -44,6 +45,11 @@ TEST(KernelFeatures, TodaysStatesApiHasVersions) {
 TEST(KernelFeatures, TheProposedApiHasStateCallbacksAndNoVersion) {
     EXPECT_EQ(image::featuresOfLivepatchHeader(kProposed),
               (std::set<std::string>{"object-callbacks", "state-callbacks"}));
+}
+
+// Patch 19 of the series drops the per-object callbacks.
+TEST(KernelFeatures, WithoutObjectCallbacks) {
+    EXPECT_EQ(image::featuresOfLivepatchHeader("struct klp_state_callbacks {\n"), (std::set<std::string>{"state-callbacks"}));
 }
 
 TEST(KernelFeatures, EveryFeatureHasAnExplanation) {
