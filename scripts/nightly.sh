@@ -5,6 +5,9 @@
 #   kernel's klp-build and run through the generic lifecycle case (the first patch
 #   of a kernel builds the whole kernel: 15-20 min cold), and the kernel's own 7.2
 #   livepatch selftests, unmodified, on ppc64le own-7.2 (x86_64's run in CI);
+#   own-7.2-klp-states (7.2 + the proposed states API series from KLP_STATES_SERIES,
+#   else ../shared/seed-002 beside the checkout; without it those tests SKIP) built
+#   and run on both arches; bisect over the Debian 6.1 binaries;
 # - the fuzzers for KLP_NIGHTLY_FUZZ_SECONDS each (default 600).
 # Prints how long each part took; exits non-zero when any part fails.
 set -uo pipefail
