@@ -70,7 +70,7 @@ Source selftestSource(const image::KernelImage& kernel, const std::string& tree,
         return {fs::absolute(tree), tree};
     }
     std::string pkg, version;
-    std::vector<std::string> unkeyed;  // a suite other than the host's (image/suite.h)
+    std::vector<std::string> unkeyed;  // where apt finds another suite (image/suite.h), where patches lie
     if (!kernel.sourceSpec.empty()) {  // built here from a source package: the very same one
         pkg = kernel.sourceSpec.substr(0, kernel.sourceSpec.find('='));
         version = kernel.sourceSpec.substr(kernel.sourceSpec.find('=') + 1);
