@@ -164,7 +164,7 @@ int bisectVersions(const BisectArgs& a) {
     // step needs before its "good" means something.
     const int firstRuns = a.repeat > 0 ? a.repeat : 3;
     record(runStep(a, out, 1, range.back(), firstRuns));
-    const StepResult& badEnd = steps.back();
+    const StepResult badEnd = steps.back();  // a copy: steps grows below
     if (badEnd.outcome != bisect::Outcome::Bad) {
         std::printf("the bad version %s did not fail (%s): nothing to bisect\n", a.bad.c_str(), badEnd.verdicts.c_str());
         return finish({{"error", "bad version did not fail"}}, 1);

@@ -137,6 +137,9 @@ int listCases(const std::vector<std::string>& paths, bool verbs) {
         for (const auto& s : c.seeds)
             seeds += (seeds.empty() ? "" : "; ") + s;
         std::printf("%-40s %s\n%-40s   proves: %s\n", c.name.c_str(), c.title.c_str(), "", seeds.c_str());
+        if (!c.compare.empty())
+            std::printf("%-40s   compare: %s (the same scenario as other APIs' cases with this label)\n", "",
+                        c.compare.c_str());
         // What kernel it needs: the case's requires:, then its steps' arch:/kernel-min:.
         std::vector<std::string> needs;
         if (!c.kernelMin.empty())

@@ -42,7 +42,7 @@ find)
     s=$(date +%s)
     bisect --good 6.1.170-3 --bad 6.1.192-3 || fail "bisect exited $?"
     cat "$tmp/out"
-    grep -q "^first bad: debian-6.1@6.1.190-1 (last good: 6.1.187-1); confidence 1.000" "$tmp/out" ||
+    grep -q "^first bad: debian-6.1@6.1.190-1 (last good: 6.1.187-1); confidence 1.000 (the bad version failed 3 of 3 runs; 1 run(s) a step)" "$tmp/out" ||
         fail "not the boundary 6.1.187-1 | 6.1.190-1"
     python3 - "$tmp/bisect/bisect.json" <<'PY' || fail "bisect.json"
 import json, math, sys
