@@ -44,7 +44,7 @@ MODULE_PARM_DESC(fail_state, "id of the state whose pre_patch fails with -EINVAL
 /* The shadow variable of state 1 hangs on this object: the same for every patch. */
 #define LOGLEVEL_SHADOW_OBJ ((void *)console_printk)
 
-static const char *state_name(unsigned long id)
+static __maybe_unused const char *state_name(unsigned long id)
 {
 	switch (id) {
 	case LOGLEVEL_STATE: return "loglevel";
@@ -54,10 +54,11 @@ static const char *state_name(unsigned long id)
 	return "?";
 }
 
+/* A patch without states (klp_states_none) uses none of the callbacks below. */
 #define LOG(cb, state, fmt, ...) \
 	pr_info("%s: %s: state %lu (%s)" fmt "\n", PATCH_NAME, cb, (state)->id, state_name((state)->id), ##__VA_ARGS__)
 
-static int states_pre_patch(struct klp_patch *patch, struct klp_state *state)
+static __maybe_unused int states_pre_patch(struct klp_patch *patch, struct klp_state *state)
 {
 	int *saved;
 
@@ -77,7 +78,7 @@ static int states_pre_patch(struct klp_patch *patch, struct klp_state *state)
 	return 0;
 }
 
-static void states_post_patch(struct klp_patch *patch, struct klp_state *state)
+static __maybe_unused void states_post_patch(struct klp_patch *patch, struct klp_state *state)
 {
 	if (state->id != LOGLEVEL_STATE) {
 		LOG("post_patch", state, "");
@@ -87,7 +88,7 @@ static void states_post_patch(struct klp_patch *patch, struct klp_state *state)
 	console_loglevel = LOGLEVEL_SET;
 }
 
-static void states_pre_unpatch(struct klp_patch *patch, struct klp_state *state)
+static __maybe_unused void states_pre_unpatch(struct klp_patch *patch, struct klp_state *state)
 {
 	int *saved;
 
@@ -104,13 +105,13 @@ static void states_pre_unpatch(struct klp_patch *patch, struct klp_state *state)
 	console_loglevel = *saved;
 }
 
-static void states_post_unpatch(struct klp_patch *patch, struct klp_state *state)
+static __maybe_unused void states_post_unpatch(struct klp_patch *patch, struct klp_state *state)
 {
 	LOG("post_unpatch", state, "");
 }
 
 /* Called by the core for is_shadow states, after post_unpatch. */
-static void loglevel_shadow_dtor(void *obj, void *shadow_data)
+static __maybe_unused void loglevel_shadow_dtor(void *obj, void *shadow_data)
 {
 	pr_info("%s: shadow_dtor: state 1 (loglevel): freeing saved loglevel %d\n", PATCH_NAME,
 		*(int *)shadow_data);
