@@ -177,4 +177,5 @@ static void states_exit(void)
 module_init(states_init);
 module_exit(states_exit);
 MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("klp-harness: proposed states API patch " PATCH_NAME);
 MODULE_INFO(livepatch, "Y");
