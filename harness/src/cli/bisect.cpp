@@ -23,12 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path selfExe() {
-    std::error_code ec;
-    auto p = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? fs::path("klp-harness") : p;
-}
-
 struct StepResult {
     std::string version;
     int runs = 0, failures = 0;
@@ -48,7 +42,7 @@ StepResult runStep(const BisectArgs& a, const fs::path& out, int number, const s
     s.version = version;
     const fs::path dir = out / (std::to_string(number) + "-" + version);
     s.dir = dir.string();
-    std::vector<std::string> argv = {selfExe().string(), "-q", "run", a.caseFile, "--arch", a.arch,
+    std::vector<std::string> argv = {selfExecutable().string(), "-q", "run", a.caseFile, "--arch", a.arch,
                                      "--kernel", a.kernel + "@" + version, "--jobs", "1",
                                      "--repeat", std::to_string(runs), "--out", dir.string()};
     if (!a.cacheDir.empty())

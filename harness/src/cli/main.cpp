@@ -141,16 +141,10 @@ Booted bootFrom(const GuestArgs& a) {
     return b;
 }
 
-fs::path selfPath() {
-    std::error_code ec;
-    auto p = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? fs::path("klp-harness") : p;
-}
-
 int cmdBoot(const GuestArgs& a) {
     auto b = bootFrom(a);
     std::printf("Guest %s (%s) is up.\n", a.kernel.c_str(), a.arch.c_str());
-    std::printf("  ssh:     %s\n", b.guest->openSshCommand(selfPath()).c_str());
+    std::printf("  ssh:     %s\n", b.guest->openSshCommand(selfExecutable()).c_str());
     std::printf("  console: %s\n", b.guest->consoleLog().c_str());
     std::printf("Press Ctrl-C to destroy the guest.\n");
     std::fflush(stdout);

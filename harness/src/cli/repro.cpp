@@ -15,6 +15,7 @@
 #include "report/results.h"
 #include "testbed/slot.h"
 #include "util/error.h"
+#include "util/paths.h"
 #include "util/progress.h"
 #include "vm/arch.h"
 
@@ -56,12 +57,6 @@ std::string reproCommand(const ReproArgs& a) {
 }
 
 namespace {
-
-fs::path selfPath() {
-    std::error_code ec;
-    auto p = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? fs::path("klp-harness") : p;
-}
 
 // The first failed step's line of `c` on (arch, kernel) in a run's results,
 // and which run said so. 0: that run has the case but no failed step.
@@ -199,7 +194,7 @@ int repro(const ReproArgs& a) {
         return 1;
     }
     std::printf("Guest %s (%s) is up.\n", kernel.name.c_str(), a.arch.c_str());
-    std::printf("  ssh:     %s\n", guest->openSshCommand(selfPath()).c_str());
+    std::printf("  ssh:     %s\n", guest->openSshCommand(selfExecutable()).c_str());
     std::printf("  console: %s\n", guest->consoleLog().c_str());
     if (a.gdb) {
         fs::path sock = guest->consoleLog().parent_path() / "gdb.sock";

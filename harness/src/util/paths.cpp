@@ -41,4 +41,10 @@ fs::path defaultCacheDir() {
     return fs::path(home && *home ? home : "/tmp") / ".cache" / "klp-harness";
 }
 
+std::filesystem::path selfExecutable() {
+    std::error_code ec;
+    auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::path("klp-harness") : p;
+}
+
 }  // namespace klp

@@ -9,6 +9,10 @@ namespace klp {
 // binary), else the source dir this binary was built from (the build tree).
 std::filesystem::path projectDir();
 
+// This binary (/proc/self/exe), for commands that run it again: "klp-harness"
+// (found on PATH) when that cannot be read.
+std::filesystem::path selfExecutable();
+
 // $XDG_CACHE_HOME/klp-harness, else ~/.cache/klp-harness.
 std::filesystem::path defaultCacheDir();
 
