@@ -4,6 +4,9 @@
 # Downloads the packages with apt-get (never installs them), extracts them into
 # OUTDIR/root, points the headers' Makefile at the extracted common headers, and
 # packs the virtio modules the guest transport needs into OUTDIR/kmods.cpio.gz.
+# A kernel of a newer suite whose kbuild tools this host cannot run (sid's need a
+# newer glibc) gets that suite's compiler and libraries in OUTDIR/toolchain
+# (suite-toolchain.sh): module builds put OUTDIR/toolchain/usr/bin first in PATH.
 # Writes OUTDIR/release (the kernel release) last: its presence marks a finished build.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,14 +17,49 @@ mkdir -p "$out/root"
 apt_download "$out/debs" "$image_pkg" "$@"
 extract_debs "$out/root" "$out"/debs/*.deb
 
+# Since 7.x (merged /usr) the image lies in /usr/lib/modules/RELEASE/vmlinuz and the
+# modules under /usr/lib: give both the layout the rest of this recipe and the
+# harness read (boot/vmlinuz-RELEASE, lib/modules).
+for v in "$out"/root/usr/lib/modules/*/vmlinuz; do
+    [ -e "$v" ] || continue
+    mkdir -p "$out/root/boot"
+    r=${v%/vmlinuz}
+    ln -f "$v" "$out/root/boot/vmlinuz-${r##*/}"
+done
+[ -e "$out/root/lib" ] || [ ! -d "$out/root/usr/lib/modules" ] || ln -s usr/lib "$out/root/lib"
 vmlinuz=$(ls "$out"/root/boot/vmlinuz-* | head -n1)
 release=${vmlinuz##*/vmlinuz-}
 
 # Debian's per-flavour headers Makefile includes the common one by absolute path
-# (/usr/src/...). Point it at our extracted copy so `make -C` works from the cache.
+# (/usr/src/...), and since 7.x names its own dir so too (KBUILD_OUTPUT=). Point
+# both at our extracted copy so `make -C` works from the cache.
 for mk in "$out"/root/usr/src/linux-headers-*/Makefile; do
-    sed -i "s|^include /usr/src/|include $out/root/usr/src/|" "$mk"
+    sed -i -e "s|^include /usr/src/|include $out/root/usr/src/|" \
+        -e "s|^KBUILD_OUTPUT=/usr/src/|KBUILD_OUTPUT=$out/root/usr/src/|" "$mk"
 done
+
+# A kernel of a newer suite names a compiler this host lacks (CC = ... gcc-N in
+# the headers' .kernelvariables, CROSS_COMPILE = TRIPLET-), and its kbuild tools
+# (modpost, objtool) may need a newer glibc: then that suite's toolchain comes along.
+headers=$out/root/usr/src/linux-headers-$release
+vars=$headers/.kernelvariables
+kbuild=$(readlink -f "$headers/scripts/..")
+gcc=$(sed -n 's/^CC = .*)\(gcc-[0-9]*\)$/\1/p' "$vars" 2> /dev/null || true)
+triplet=$(sed -n 's/^override CROSS_COMPILE = \(.*\)-$/\1/p' "$vars" 2> /dev/null || true)
+why=
+if [ -n "$gcc" ] && [ -n "$triplet" ] && ! command -v "$triplet-$gcc" > /dev/null; then
+    why="it was built with $triplet-$gcc"
+fi
+while IFS= read -r -d '' tool; do
+    missing=$(ldd "$tool" 2>&1 | grep -m1 'not found' || true)
+    [ -z "$missing" ] || { why="${why:+$why; }${tool#"$kbuild/"} needs ${missing##*: }"; break; }
+done < <(find "$kbuild" -type f -perm -u+x -print0)
+if [ -n "$why" ]; then
+    [ -n "$gcc" ] && [ -n "$triplet" ] ||
+        { echo "debian-kernel.sh: $why, and $vars does not say which compiler built $release" >&2; exit 1; }
+    echo "debian-kernel: fetching the suite's toolchain: $why"
+    "$here/suite-toolchain.sh" "$out/toolchain" "$triplet-$gcc" "$kbuild"
+fi
 
 # Virtio transport modules (built in on some flavours: then nothing to load).
 moddir=$out/root/lib/modules/$release

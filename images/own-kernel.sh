@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Recipe: our own livepatch-capable kernel, built from Debian's linux-source-X.Y.
-#   own-kernel.sh OUTDIR SOURCE_PKG        SOURCE_PKG: linux-source-6.1, linux-source-6.12, ...
+# Recipe: our own livepatch-capable kernel, built from Debian's linux-source-X.Y or
+# from a kernel tree.
+#   own-kernel.sh OUTDIR SOURCE
+#     SOURCE  linux-source-X.Y[=VERSION]: Debian's source package, unpacked into a
+#             scratch dir that goes when the build ends;
+#             tree=DIR: a checked-out kernel tree, built in place and left built,
+#             so that the next revision checked out there builds incrementally
 # The arch comes from the harness's arch table (harness/src/vm/arch.cpp) in the environment:
 #   KLP_ARCH           ppc64le | x86_64: names the fragment config/KLP_ARCH.config
 #   KLP_KARCH          kbuild's ARCH= (powerpc, x86)
@@ -10,8 +15,11 @@
 # and from the kernel's entry (images/kernels.yaml):
 #   KLP_PATCHES        optional: patch files, one a line, applied in order to the
 #                      source before configuring (mails in `git am` form or diffs, -p1)
-# Config: KLP_DEFCONFIG, then images/config/{livepatch,slim,KLP_ARCH}.config
-# merged over it, every leftover =m turned off. Builds in a scratch dir next to
+#   KLP_CONFIGS        optional: more config fragments, one a line, merged last
+#                      (a debug kernel's KASAN, lockdep, ...)
+# Config: KLP_DEFCONFIG, then images/config/{livepatch,slim,KLP_ARCH}.config and
+# KLP_CONFIGS merged over it, every leftover =m turned off. An option of
+# KLP_CONFIGS the arch cannot have is named on a "not available" line. Builds in a scratch dir next to
 # OUTDIR and keeps only what booting and out-of-tree module builds need:
 #   OUTDIR/boot/<image>   the kernel QEMU boots (KLP_BOOT_IMAGE's file name)
 #   OUTDIR/build/         a kbuild tree for `make -C OUTDIR/build M=...`
@@ -23,7 +31,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 need_env KLP_ARCH KLP_KARCH KLP_DEFCONFIG KLP_BOOT_IMAGE KLP_CROSS_COMPILE
-out=$1 srcpkg=$2
+out=$1 source=$2
 arch=$KLP_ARCH karch=$KLP_KARCH base=$KLP_DEFCONFIG boot_image=$KLP_BOOT_IMAGE cross=$KLP_CROSS_COMPILE
 image=${boot_image##*/}   # the make target: vmlinux, bzImage
 [ -f "$here/config/$arch.config" ] ||
@@ -37,21 +45,36 @@ scratch=$(mktemp -d "$out.scratch.XXXXXX")
 log=$out/build.log
 : > "$log"
 
-say "downloading $srcpkg"
-linux_source_tarball "$scratch/deb" "$srcpkg" 2>> "$log"
-say "unpacking ${TARBALL##*/}"
-mkdir -p "$scratch/src"
-tar -xf "$TARBALL" -C "$scratch/src" --strip-components=1
-rm -rf "$scratch/deb"
-src=$scratch/src
+case $source in
+    tree=*)
+        src=${source#tree=}
+        [ -f "$src/Makefile" ] && [ -d "$src/kernel" ] ||
+            { echo "own-kernel.sh: $src is not a kernel tree" >&2; exit 2; }
+        say "building the tree $src in place"
+        ;;
+    *)
+        say "downloading $source"
+        linux_source_tarball "$scratch/deb" "$source" 2>> "$log"
+        say "unpacking ${TARBALL##*/}"
+        mkdir -p "$scratch/src"
+        tar -xf "$TARBALL" -C "$scratch/src" --strip-components=1
+        rm -rf "$scratch/deb"
+        src=$scratch/src
+        ;;
+esac
+extra=()
+while IFS= read -r frag; do
+    [ -z "$frag" ] || extra+=("$frag")
+done <<< "${KLP_CONFIGS:-}"
 [ -z "${KLP_PATCHES:-}" ] ||
     "$here/apply-patches.sh" "$src" "$log" <<< "$KLP_PATCHES" | sed 's/^/own-kernel: /'
 
 mk() { make -C "$src" ARCH="$karch" ${cross:+CROSS_COMPILE="$cross"} "$@"; }
-say "configuring: $base + livepatch.config slim.config $arch.config"
+say "configuring: $base + livepatch.config slim.config $arch.config${extra[*]:+ ${extra[*]##*/}}"
 mk "$base" >> "$log" 2>&1
 ( cd "$src" && ARCH=$karch scripts/kconfig/merge_config.sh -m .config \
-    "$here/config/livepatch.config" "$here/config/slim.config" "$here/config/$arch.config" ) >> "$log" 2>&1
+    "$here/config/livepatch.config" "$here/config/slim.config" "$here/config/$arch.config" \
+    "${extra[@]}" ) >> "$log" 2>&1
 mk olddefconfig >> "$log" 2>&1
 # Nothing as a module: the guest loads only ours, and virtio must be built in.
 sed -i 's/^\(CONFIG_[A-Za-z0-9_]*\)=m$/# \1 is not set/' "$src/.config"
@@ -62,9 +85,17 @@ for opt in $(grep -o '^CONFIG_[A-Za-z0-9_]*=y' "$here/config/livepatch.config") 
     grep -qx "$opt" "$src/.config" || missing+=("${opt%=y}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-    echo "own-kernel.sh: $srcpkg for $arch cannot have ${missing[*]} (see $log)" >&2
+    echo "own-kernel.sh: $source for $arch cannot have ${missing[*]} (see $log)" >&2
     exit 1
 fi
+# What an extra fragment asks for and the arch (or another option) rules out.
+unavailable=()
+for frag in "${extra[@]}"; do
+    for opt in $(grep -o '^CONFIG_[A-Za-z0-9_]*=y' "$frag"); do
+        grep -qx "$opt" "$src/.config" || unavailable+=("${opt%=y}")
+    done
+done
+[ ${#unavailable[@]} -eq 0 ] || say "not available on $arch: ${unavailable[*]}"
 cp "$src/.config" "$out/config"
 
 jobs=$(nproc)

@@ -7,7 +7,9 @@
 #   livepatch selftests, unmodified, on ppc64le own-7.2 (x86_64's run in CI);
 #   own-7.2-klp-states (7.2 + the proposed states API series from KLP_STATES_SERIES,
 #   else ../shared/seed-002 beside the checkout; without it those tests SKIP) built
-#   and run on both arches; bisect over the Debian 6.1 binaries;
+#   and run on both arches; bisect over the Debian 6.1 binaries and over the commits
+#   of a git history written on top of linux-source-6.1 (build/bisect-tree keeps
+#   it); the kernel's own selftests on debian-7.2 (sid's kernel and compiler);
 # - the fuzzers for KLP_NIGHTLY_FUZZ_SECONDS each (default 600).
 # Prints how long each part took; exits non-zero when any part fails.
 set -uo pipefail

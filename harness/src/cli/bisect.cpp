@@ -9,6 +9,8 @@
 #include "cases/case_file.h"
 #include "cli/run_plan.h"
 #include "image/cache.h"
+#include "image/git_tree.h"
+#include "image/kernel_catalog.h"
 #include "image/kernels.h"
 #include "report/results.h"
 #include "util/clock.h"
@@ -104,6 +106,9 @@ std::vector<std::string> versionsOf(const BisectArgs& a, std::vector<std::string
     return out;
 }
 
+int bisectRange(const BisectArgs& a, const std::string& caseName, const std::vector<std::string>& range,
+                const std::string& note);
+
 }  // namespace
 
 int bisectVersions(const BisectArgs& a) {
@@ -113,6 +118,13 @@ int bisectVersions(const BisectArgs& a) {
         throw UsageError("bisect: " + a.caseFile + " holds " + std::to_string(cases.size()) +
                          " cases; give one case file");
     std::vector<std::string> unusable;
+    const image::KernelEntry* entry = image::findKernel(a.kernel);
+    if (entry && !entry->git.empty()) {
+        std::vector<std::string> commits;  // 12 hex digits name a commit in step lines and dirs
+        for (const auto& c : image::commitRange(entry->git, a.good, a.bad, "kernel " + a.kernel))
+            commits.push_back(c.substr(0, 12));
+        return bisectRange(a, cases.front().name, commits, "");
+    }
     const auto versions = versionsOf(a, unusable);
     auto index = [&](const std::string& v, const char* flag) {
         auto it = std::find(versions.begin(), versions.end(), v);
@@ -127,16 +139,23 @@ int bisectVersions(const BisectArgs& a) {
     const int gi = index(a.good, "--good"), bi = index(a.bad, "--bad");
     if (gi >= bi)
         throw UsageError("--good " + a.good + " is not older than --bad " + a.bad);
-    const std::vector<std::string> range(versions.begin() + gi, versions.begin() + bi + 1);
-    const fs::path out = a.out.empty() ? fs::path(nowText("klp-results/bisect-%Y%m%d-%H%M%S", true)) : fs::path(a.out);
-    fs::create_directories(out);
     std::string left;
     for (const auto& v : unusable)
         if (strverscmp(v.c_str(), a.good.c_str()) > 0 && strverscmp(v.c_str(), a.bad.c_str()) < 0)
             left += " " + v;
+    return bisectRange(a, cases.front().name, {versions.begin() + gi, versions.begin() + bi + 1},
+                       left.empty() ? "" : "; left out, the archive has no headers for them:" + left);
+}
+
+namespace {
+
+// The search over `range` (oldest first: the good end, .., the bad end).
+int bisectRange(const BisectArgs& a, const std::string& caseName, const std::vector<std::string>& range,
+                const std::string& note) {
+    const fs::path out = a.out.empty() ? fs::path(nowText("klp-results/bisect-%Y%m%d-%H%M%S", true)) : fs::path(a.out);
+    fs::create_directories(out);
     progress("bisecting " + std::to_string(range.size()) + " versions of " + a.kernel + " (" + a.good + " good .. " +
-             a.bad + " bad) with " + cases.front().name + "; logs in " + out.string() +
-             (left.empty() ? "" : "; left out, the archive has no headers for them:" + left));
+             a.bad + " bad) with " + caseName + "; logs in " + out.string() + note);
 
     std::vector<StepResult> steps;
     report::Json stepsJson = report::Json::array();
@@ -147,7 +166,7 @@ int bisectVersions(const BisectArgs& a) {
                              {"dir", s.dir}});
     };
     auto finish = [&](report::Json result, int code) {
-        writeFile(out / "bisect.json", report::Json{{"case", cases.front().name}, {"kernel", a.kernel},
+        writeFile(out / "bisect.json", report::Json{{"case", caseName}, {"kernel", a.kernel},
                                                      {"arch", a.arch}, {"versions", range}, {"steps", stepsJson},
                                                      {"result", std::move(result)}}.dump(1) + "\n");
         std::printf("steps: %zu; logs and bisect.json in %s\n", steps.size(), out.c_str());
@@ -209,5 +228,7 @@ int bisectVersions(const BisectArgs& a) {
     }
     return finish(std::move(result), 0);
 }
+
+}  // namespace
 
 }  // namespace klp::cli

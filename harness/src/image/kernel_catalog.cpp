@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <deque>
 #include <mutex>
 #include <regex>
 
@@ -19,10 +20,11 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr uintmax_t kMaxKernelFileBytes = 1024 * 1024;
-const char* kKeys = "name, about, arches, debian-binary, debian-source, path, suite, klp-build, patches";
+const char* kKeys = "name, about, arches, debian-binary, debian-source, path, git, rev, suite, klp-build, patches, config";
 
 std::mutex catalogMutex;
 std::vector<KernelEntry> catalog;
+std::deque<KernelEntry> trees;  // "tree:PATH" entries: a deque keeps pointers to them valid
 bool builtinLoaded = false;
 
 std::string scalar(const fs::path& file, const YAML::Node& v, const std::string& key) {
@@ -52,7 +54,7 @@ std::string expandVars(const std::string& text, std::vector<std::string>& unset)
 
 KernelEntry entryOf(const fs::path& file, const YAML::Node& n) {
     if (!n.IsMap())
-        yamlError(file, n, "a kernel entry is a mapping (name:, and one of debian-binary:, debian-source:, path:)");
+        yamlError(file, n, "a kernel entry is a mapping (name:, and one of debian-binary:, debian-source:, path:, git:)");
     KernelEntry e;
     e.file = file;
     e.line = n.Mark().line + 1;
@@ -102,6 +104,28 @@ KernelEntry entryOf(const fs::path& file, const YAML::Node& n) {
             if (e.path.is_relative())
                 e.path = file.parent_path() / e.path;
             ++sources;
+        } else if (k == "git") {
+            e.git = scalar(file, v, k);
+            if (e.git.is_relative())
+                e.git = file.parent_path() / e.git;
+            ++sources;
+        } else if (k == "rev") {
+            e.rev = scalar(file, v, k);
+        } else if (k == "config") {
+            std::vector<YAML::Node> items;
+            if (v.IsSequence())
+                for (const auto& i : v)
+                    items.push_back(i);
+            else
+                items.push_back(v);
+            for (const auto& i : items) {
+                fs::path c = scalar(file, i, k);
+                if (c.is_relative())
+                    c = file.parent_path() / c;
+                if (!fs::is_regular_file(c))
+                    yamlError(file, i, "config fragment " + c.string() + ": no such file");
+                e.configs.push_back(c);
+            }
         } else if (k == "suite") {
             e.suite = scalar(file, v, k);
             if (!std::regex_match(e.suite, std::regex(R"([a-z][a-z0-9-]*)")))
@@ -125,7 +149,13 @@ KernelEntry entryOf(const fs::path& file, const YAML::Node& n) {
     if (e.name.empty())
         yamlError(file, n, "a kernel entry needs a name:");
     if (sources != 1)
-        yamlError(file, n, "kernel '" + e.name + "' needs exactly one of debian-binary:, debian-source:, path:");
+        yamlError(file, n, "kernel '" + e.name + "' needs exactly one of debian-binary:, debian-source:, path:, git:");
+    if (n["rev"] && e.git.empty())
+        yamlError(file, n["rev"], "kernel '" + e.name + "': rev: is a revision of a git: repository");
+    if (!e.configs.empty() && !e.built())
+        yamlError(file, n["config"], "kernel '" + e.name + "': config: applies to kernels we build (debian-source:, git:)");
+    if (!e.git.empty() && !e.suite.empty())
+        yamlError(file, n, "kernel '" + e.name + "': suite: applies to Debian packages, not to git:");
     if (!e.debianBinary.empty() && e.arches.size() != 1)
         yamlError(file, n, "kernel '" + e.name + "': a Debian binary kernel is for one arch: give arches: [ARCH]");
     if (!e.path.empty() && !e.suite.empty())
@@ -229,7 +259,19 @@ const KernelEntry* findKernel(const std::string& name) {
     for (const auto& e : kernelCatalog())
         if (e.name == name)
             return &e;
-    return nullptr;
+    // NAME@REV is split by the caller (a path with an '@' cannot be given so).
+    if (name.rfind("tree:", 0) != 0 || name.size() == 5 || name.find('@') != std::string::npos)
+        return nullptr;
+    std::lock_guard lock(catalogMutex);
+    for (const auto& e : trees)
+        if (e.name == name)
+            return &e;
+    KernelEntry e;
+    e.name = name;
+    e.about = "the git repository " + name.substr(5);
+    e.git = fs::absolute(name.substr(5));
+    trees.push_back(std::move(e));
+    return &trees.back();
 }
 
 std::pair<std::string, std::string> splitPin(const std::string& spec) {

@@ -16,18 +16,24 @@ struct KernelEntry {
     std::string debianBinary;  // a regex over Debian binary package names (linux-image-...)
     std::string debianSource;  // a Debian source package (linux-source-X.Y), built by own-kernel.sh
     std::filesystem::path path;  // a kernel image or a built kernel tree (relative: to the file)
+    std::filesystem::path git;   // a git repository of a kernel tree, built by own-kernel.sh at `rev`
+    std::string rev = "HEAD";    // git only: the revision when none is pinned (NAME@REV)
     std::string suite;          // Debian suite of the packages; "": the host's apt lists
     bool klpBuild = false;      // its source has scripts/livepatch/klp-build (--patch)
     // debian-source only: patches applied in this order before the build (mails
     // in `git am` form or plain diffs, -p1). ${VAR} in a path is the environment's.
     std::vector<std::filesystem::path> patches;
     std::vector<std::string> unsetVars;  // ${VAR}s of patches: that the environment lacks
+    // Built kernels (debian-source, git): config fragments merged after ours (a
+    // debug kernel's KASAN, lockdep, ...), relative to the file.
+    std::vector<std::filesystem::path> configs;
     std::filesystem::path file;  // where it is defined, and the line
     int line = 0;
 
     bool hasArch(const std::string& arch) const;
     std::string archList() const;  // "x86_64" or "ppc64le, x86_64"
-    std::string where() const { return file.string() + ":" + std::to_string(line); }
+    std::string where() const { return line ? file.string() + ":" + std::to_string(line) : "--kernel " + name; }
+    bool built() const { return !debianSource.empty() || !git.empty(); }  // by own-kernel.sh
     // Throws UsageError when a patch's ${VAR} is unset or a patch file is missing.
     void requirePatches() const;
 };
@@ -42,7 +48,8 @@ void addKernelFiles(const std::vector<std::filesystem::path>& files);
 // images/kernels.yaml (read once), then the added files.
 const std::vector<KernelEntry>& kernelCatalog();
 
-// The entry called `name`, or nullptr.
+// The entry called `name`, or nullptr. "tree:PATH" names the git repository at
+// PATH without an entry (bisecting a user's tree): its entry is made on first use.
 const KernelEntry* findKernel(const std::string& name);
 
 // "NAME@VERSION" → {NAME, VERSION}; no '@': {NAME, ""}.

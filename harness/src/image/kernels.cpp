@@ -14,10 +14,12 @@
 #include <sstream>
 
 #include "image/apt.h"
+#include "image/git_tree.h"
 #include "image/kernel_catalog.h"
 #include "image/recipe.h"
 #include "image/suite.h"
 #include "util/error.h"
+#include "util/file_lock.h"
 #include "util/files.h"
 #include "util/process.h"
 #include "util/progress.h"
@@ -150,7 +152,13 @@ KernelImage fetchDebian(const KernelEntry& dk, const std::string& pin, Cache& ca
     for (const auto& dep : dependsNames(info[headers]["Depends"]))
         if (dep.rfind("linux-headers-", 0) == 0 || dep.rfind("linux-kbuild-", 0) == 0)
             pkgs.push_back(dep);
-    const Recipe recipe("debian-kernel.sh");
+    // Since 7.x the image package is a shell: vmlinuz, the modules and their
+    // modules.order/builtin are its dependencies.
+    for (const auto& dep : dependsNames(info[image]["Depends"]))
+        if (dep.rfind("linux-binary-", 0) == 0 || dep.rfind("linux-modules-", 0) == 0 ||
+            dep.rfind("linux-base-", 0) == 0)
+            pkgs.push_back(dep + "=" + version);  // built with the image: the same version
+    const Recipe recipe = Recipe("debian-kernel.sh").uses("suite-toolchain.sh");
     KeyHasher key;
     key.add("version", version);
     recipe.addTo(key);
@@ -169,7 +177,7 @@ KernelImage fetchDebian(const KernelEntry& dk, const std::string& pin, Cache& ca
         fs::path log = cache.dir() / "logs" / (dk.name + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
-        runChecked(recipe.command(args, apt.env()), log);
+        runChecked(recipe.command(args, apt.env()), log, [](std::string_view line) { progress(line); });
     });
     KernelImage k;
     k.name = dk.name;
@@ -179,6 +187,9 @@ KernelImage fetchDebian(const KernelEntry& dk, const std::string& pin, Cache& ca
     k.modulesCpio = entry / "kmods.cpio.gz";
     k.headersDir = entry / "root" / "usr" / "src" / ("linux-headers-" + k.release);
     k.version = image + " " + version;
+    k.suite = dk.suite;
+    if (fs::is_directory(entry / "toolchain" / "usr" / "bin"))
+        k.toolPath = entry / "toolchain" / "usr" / "bin";
     return k;
 }
 
@@ -230,22 +241,56 @@ std::optional<std::string> lineStartingWith(const fs::path& log, const std::stri
     return std::nullopt;
 }
 
-// The arch's toolchain and kernel layout come from its profile, as the recipe's do.
-KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::string& arch, Cache& cache) {
-    const vm::ArchProfile& profile = vm::archProfile(arch);
-    AptSource apt(ok.suite, cache);
-    std::string version = pin;
+// Where a kernel we build comes from: Debian's linux-source-X.Y at a version, or
+// a commit of a git repository (built in a checkout kept in the cache).
+struct OwnSource {
+    std::string version;   // the package version, or the commit's first 12 hex digits
+    std::string keyText;   // what identifies the source in the cache key
+    std::string describe;  // "linux-source-7.2 7.2.13-1", "tree:~/linux abcdef012345"
+    std::string commit;    // git only
+};
+
+OwnSource ownSourceOf(const KernelEntry& ok, const std::string& pin, AptSource& apt) {
+    OwnSource s;
+    if (!ok.git.empty()) {
+        s.commit = resolveCommit(ok.git, pin.empty() ? ok.rev : pin, ok.where() + ": kernel '" + ok.name + "'");
+        s.version = s.commit.substr(0, 12);
+        s.keyText = "git " + s.commit;  // the content: two clones of one history share builds
+        s.describe = ok.git.string() + " " + s.version;
+        return s;
+    }
+    s.version = pin;
     if (pin.empty()) {
         auto info = apt.show({ok.debianSource});
         if (!info.count(ok.debianSource))
             throw HarnessError(apt.describe() + " offers no " + ok.debianSource + " (" + ok.where() + ")" + apt.hint());
-        version = info[ok.debianSource]["Version"];
+        s.version = info[ok.debianSource]["Version"];
     } else {
         auto offered = apt.versions({ok.debianSource});
         if (std::none_of(offered.begin(), offered.end(), [&](const auto& v) { return v.first == pin; }))
             throw UsageError("kernel " + ok.name + "@" + pin + ": " + apt.describe() + " offers no such version of " +
                              ok.debianSource + " (see `klp-harness kernels --versions " + ok.name + "`)");
     }
+    s.keyText = ok.debianSource + " " + s.version;
+    s.describe = s.keyText;
+    return s;
+}
+
+// The checkout a git kernel builds in: one per repository and arch, kept.
+fs::path workspaceOf(const KernelEntry& ok, const std::string& arch, Cache& cache) {
+    std::string base = fs::absolute(ok.git).lexically_normal().filename().string();
+    if (base.empty())
+        base = "tree";
+    return cache.dir() / "trees" /
+           (base + "-" + sha256Hex(fs::absolute(ok.git).lexically_normal().string()).substr(0, 10) + "-" + arch);
+}
+
+// The arch's toolchain and kernel layout come from its profile, as the recipe's do.
+KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::string& arch, Cache& cache) {
+    const vm::ArchProfile& profile = vm::archProfile(arch);
+    AptSource apt(ok.suite, cache);
+    const OwnSource src = ownSourceOf(ok, pin, apt);
+    const std::string& version = src.version;
     ok.requirePatches();
     std::vector<std::string> unkeyed = apt.env();  // where apt finds the suite and the patches lie
     const std::string cc = profile.crossCompile + "gcc";
@@ -255,7 +300,7 @@ KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::s
     // The .config is a function of the source, the fragments and the compiler
     // (Kconfig probes it), so these make the key without configuring anything.
     KeyHasher key;
-    key.add("source", ok.debianSource + " " + version).add("arch", arch);
+    key.add("source", src.keyText).add("arch", arch);
     if (!ok.suite.empty())
         key.add("suite", ok.suite);
     recipe.addTo(key);
@@ -265,8 +310,8 @@ KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::s
     key.add("cc", runChecked({cc, "--version"}).substr(0, 120));
     // Kconfig records the assembler and linker versions (AS_VERSION, LD_VERSION).
     key.add("ld", runChecked({profile.crossCompile + "ld", "--version"}).substr(0, 120));
-    // The series by content; where it lies is not what is built.
-    std::string patchList;
+    // The series and the entry's fragments by content; where they lie is not what is built.
+    std::string patchList, configList;
     for (size_t i = 0; i < ok.patches.size(); ++i) {
         key.addFile("patch-" + std::to_string(i), ok.patches[i]);
         patchList += ok.patches[i].string() + "\n";
@@ -275,23 +320,45 @@ KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::s
         requireTool("patch", "patch");
         unkeyed.push_back("KLP_PATCHES=" + patchList);
     }
-    const std::string label = ok.name + "-" + arch + "_" + version;
+    for (size_t i = 0; i < ok.configs.size(); ++i) {
+        key.addFile("config-" + std::to_string(i), ok.configs[i]);
+        configList += fs::absolute(ok.configs[i]).string() + "\n";
+    }
+    if (!configList.empty())
+        unkeyed.push_back("KLP_CONFIGS=" + configList);
+    // A tree:PATH name holds a path: its label is the repository's dir name.
+    const std::string base = (ok.git.empty() || ok.line ? ok.name : "tree-" + ok.git.filename().string()) + "-" + arch;
+    const std::string label = base + "_" + version;
     fs::path entry = cache.get("kernels", label, key.hex(), [&](const fs::path& dir) {
         for (const auto& [tool, pkg] : std::vector<std::pair<std::string, std::string>>{
                  {"make", "make"}, {"flex", "flex"}, {"bison", "bison"}, {"bc", "bc"},
                  {"dpkg-deb", "dpkg"}, {"xz", "xz-utils"}, {"cpio", "cpio"}})
             requireTool(tool, pkg);
         requireBuildHeaders();
-        progress("building kernel " + ok.name + " for " + arch + " from " + ok.debianSource + " " + version +
+        const bool fromGit = !ok.git.empty();
+        progress("building kernel " + ok.name + " for " + arch + " from " + src.describe +
                  (ok.patches.empty() ? "" : " + " + std::to_string(ok.patches.size()) + " patches") +
-                 " (15-20 min on 2 cores; cached afterwards)");
+                 (ok.configs.empty() ? "" : " + " + std::to_string(ok.configs.size()) + " config fragment(s)") +
+                 (fromGit ? " (a first build takes 15-20 min on 2 cores, the next commit's is incremental)"
+                          : " (15-20 min on 2 cores; cached afterwards)"));
         removeDeadScratch(dir);
-        fs::path log = cache.dir() / "logs" / (ok.name + "-" + arch + ".log");
+        fs::path log = cache.dir() / "logs" / (base + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
+        // A git kernel builds in its checkout, one build at a time per checkout.
+        std::optional<FileLock> treeLock;
+        std::string sourceArg = ok.debianSource + "=" + version;
+        if (fromGit) {
+            const fs::path ws = workspaceOf(ok, arch, cache);
+            fs::create_directories(ws.parent_path());
+            treeLock.emplace(ws.string() + ".lock");
+            progress("checking out " + src.commit.substr(0, 12) + " in " + ws.string());
+            checkoutIn(ws, ok.git, src.commit);
+            sourceArg = "tree=" + ws.string();
+        }
         try {
             // Bounded like every host command: 15-40 min is normal on 2 cores.
-            runChecked(recipe.command({dir.string(), ok.debianSource + "=" + version}, unkeyed), log,
+            runChecked(recipe.command({dir.string(), sourceArg}, unkeyed), log,
                        [](std::string_view line) { progress(line); }, std::chrono::hours(3));
         } catch (const HarnessError& e) {
             // The entry goes with the failure: keep its build output beside the recipe's log.
@@ -313,10 +380,13 @@ KernelImage buildOwn(const KernelEntry& ok, const std::string& pin, const std::s
     k.kernel = entry / "boot" / fs::path(profile.bootImage).filename();  // as own-kernel.sh keeps it
     k.modulesCpio = entry / "kmods.cpio.gz";
     k.headersDir = entry / "build";
-    k.version = ok.debianSource + " " + version;
+    k.version = src.describe;
     for (size_t i = 0; i < ok.patches.size(); ++i)  // the reports say what it is built from
         k.version += (i ? ", " : " + ") + ok.patches[i].filename().string();
-    k.sourceSpec = ok.debianSource + "=" + version;
+    for (const auto& c : ok.configs)
+        k.version += " + " + c.filename().string();
+    if (!ok.debianSource.empty())
+        k.sourceSpec = ok.debianSource + "=" + version;  // what klp-build's tree is made from
     k.suite = ok.suite;
     k.patches = ok.patches;
     k.config = entry / "config";
@@ -378,6 +448,13 @@ std::vector<std::string> kernelVersions(const std::string& name, Cache& cache) {
         throw UsageError("unknown kernel '" + name + "' (known: " + knownList() + ")");
     if (!k->path.empty())
         throw UsageError("kernel " + name + " is a path (" + k->path.string() + "): it has no versions to choose from");
+    if (!k->git.empty()) {  // the newest commits of its revision: NAME@COMMIT pins one
+        std::vector<std::string> out;
+        resolveCommit(k->git, k->rev, k->where() + ": kernel '" + name + "'");
+        for (const auto& line : recentCommits(k->git, k->rev, 30))
+            out.push_back(line.substr(0, 12) + "  " + line.substr(line.find("  ") + 2) + " (git " + k->git.string() + ")");
+        return out;
+    }
     AptSource apt(k->suite, cache);
     auto found = k->debianSource.empty() ? apt.versions(apt.namesMatching(k->debianBinary))
                                          : apt.versions({k->debianSource});
@@ -444,7 +521,7 @@ KernelImage resolveKernel(const std::string& spec, const std::string& arch, cons
             img.name = name;
             return img;
         }
-        KernelImage img = k->debianSource.empty() ? fetchDebian(*k, pin, cache) : buildOwn(*k, pin, arch, cache);
+        KernelImage img = k->built() ? buildOwn(*k, pin, arch, cache) : fetchDebian(*k, pin, cache);
         if (!pin.empty())
             img.name = spec;  // reports tell a pinned kernel from the newest
         return img;

@@ -16,11 +16,14 @@ struct KernelImage {
     std::filesystem::path headersDir;  // kbuild dir for module builds; may be empty
     std::string release;               // `uname -r` of the guest, when known
     std::string version;               // package version or content key, for reports
+    std::string suite;                   // the Debian suite of its packages ("" the host's lists)
     // Kernels we build from a Debian source package (debian-source:), for --patch:
     std::string sourceSpec;              // "linux-source-7.2=7.2.13-1"
-    std::string suite;                   // its Debian suite ("" the host's lists)
     std::vector<std::filesystem::path> patches;  // applied to sourceSpec's tree before the build
     std::filesystem::path config;        // the .config it was built with
+    // A newer suite's kernel whose headers need that suite's compiler and libc
+    // (images/suite-toolchain.sh): first in PATH for module builds; empty: the host's.
+    std::filesystem::path toolPath;
 };
 
 // How to build for the guest's arch with kbuild.

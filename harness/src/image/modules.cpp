@@ -1,6 +1,7 @@
 #include "image/modules.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <re2/re2.h>
 
@@ -89,6 +90,32 @@ std::vector<fs::path> sourcesOf(const fs::path& src) {
 
 }  // namespace
 
+std::vector<std::string> kbuildCommand(const KernelImage& kernel, const Toolchain& tc, const fs::path& dir,
+                                       const std::vector<std::string>& extra) {
+    std::vector<std::string> argv;
+    if (!kernel.toolPath.empty()) {
+        const char* path = std::getenv("PATH");
+        argv = {"env", "PATH=" + kernel.toolPath.string() + ":" + (path ? path : "/usr/bin:/bin")};
+    }
+    argv.insert(argv.end(), {"make", "-C", kernel.headersDir.string(), "M=" + dir.string(),
+                             // BTF for modules needs pahole and vmlinux; we need neither.
+                             "CONFIG_DEBUG_INFO_BTF_MODULES="});
+    if (!tc.crossCompile.empty()) {
+        argv.push_back("ARCH=" + tc.kbuildArch);
+        argv.push_back("CROSS_COMPILE=" + tc.crossCompile);
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+}
+
+std::string kbuildCompilerId(const KernelImage& kernel, const Toolchain& tc) {
+    if (!kernel.toolPath.empty())  // unpacked with the kernel: its version names it
+        return "suite toolchain of " + kernel.version;
+    const std::string cc = tc.crossCompile + "gcc";
+    requireCompiler(cc);
+    return runChecked({cc, "--version"}).substr(0, 80);
+}
+
 ModuleSet buildModuleTree(const fs::path& src, const std::string& what, const KernelImage& kernel,
                           const Toolchain& tc, Cache& cache) {
     if (kernel.headersDir.empty() || !fs::exists(kernel.headersDir / "Makefile"))
@@ -96,12 +123,10 @@ ModuleSet buildModuleTree(const fs::path& src, const std::string& what, const Ke
     std::vector<fs::path> files = sourcesOf(src);
     if (files.empty())
         throw UsageError(src.string() + ": no module sources");
-    std::string cc = tc.crossCompile + "gcc";
     requireTool("make", "make");
-    requireCompiler(cc);
     KeyHasher key;
     key.add("kernel", kernel.version).add("headers", kernel.headersDir.string()).add("arch", tc.kbuildArch);
-    key.add("cc", runChecked({cc, "--version"}).substr(0, 80));
+    key.add("cc", kbuildCompilerId(kernel, tc));
     key.add("klp-elf", std::to_string(kKlpElfFormat));  // the .ko files are rewritten by it
     for (const auto& f : files)
         key.addFile(fs::relative(f, src).string(), f);
@@ -117,15 +142,7 @@ ModuleSet buildModuleTree(const fs::path& src, const std::string& what, const Ke
         fs::path log = cache.dir() / "logs" / ("modules-" + label + "-" + kernel.arch + ".log");
         fs::create_directories(log.parent_path());
         fs::remove(log);
-        std::vector<std::string> argv = {"make", "-C", kernel.headersDir.string(), "M=" + (dir / "build").string(),
-                                         "-j2", "modules",
-                                         // BTF for modules needs pahole and vmlinux; we need neither.
-                                         "CONFIG_DEBUG_INFO_BTF_MODULES="};
-        if (!tc.crossCompile.empty()) {
-            argv.push_back("ARCH=" + tc.kbuildArch);
-            argv.push_back("CROSS_COMPILE=" + tc.crossCompile);
-        }
-        auto r = runMerged(argv);
+        auto r = runMerged(kbuildCommand(kernel, tc, dir / "build", {"-j2", "modules"}));
         writeFile(log, r.output);
         if (r.exitCode != 0)
             throw HarnessError("module build (" + what + ") failed for " + kernel.name + " (log: " + log.string() +

@@ -26,6 +26,17 @@ ModuleSet buildModules(const KernelImage& kernel, const Toolchain& tc, Cache& ca
 ModuleSet buildModuleTree(const std::filesystem::path& src, const std::string& what, const KernelImage& kernel,
                           const Toolchain& tc, Cache& cache);
 
+// The make command that builds the external modules in `dir` against `kernel`'s
+// headers: the arch's ARCH=/CROSS_COMPILE=, no BTF (pahole and vmlinux: we need
+// neither), and the kernel's own suite toolchain first in PATH where it has one.
+// `extra`: more make arguments (targets, variables).
+std::vector<std::string> kbuildCommand(const KernelImage& kernel, const Toolchain& tc,
+                                       const std::filesystem::path& dir, const std::vector<std::string>& extra);
+
+// The compiler such a build uses, as a cache key part; throws UsageError if the
+// host lacks it.
+std::string kbuildCompilerId(const KernelImage& kernel, const Toolchain& tc);
+
 // The first compiler errors in a kbuild log, as "module NAME: file:line: error: ...".
 // Exposed for tests.
 std::string summariseBuildErrors(const std::string& log);

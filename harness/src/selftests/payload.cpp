@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -82,7 +83,14 @@ Source selftestSource(const image::KernelImage& kernel, const std::string& tree,
             throw UsageError("kernel " + kernel.name + ": its release is unknown, so is its linux-source package; "
                              "give --source TREE");
         pkg = "linux-source-" + xy;
-        std::istringstream show(image::aptCache({"show", "--no-all-versions", pkg}, cache));
+        // A binary kernel of another suite (debian-7.2: sid) has its source there too.
+        std::optional<image::Suite> suite;
+        if (!kernel.suite.empty()) {
+            suite.emplace(kernel.suite, cache);
+            unkeyed.push_back(suite->aptConfigEnv());
+        }
+        std::istringstream show(suite ? suite->aptCache({"show", "--no-all-versions", pkg})
+                                      : image::aptCache({"show", "--no-all-versions", pkg}, cache));
         for (std::string l; std::getline(show, l);)
             if (l.rfind("Version: ", 0) == 0)
                 version = l.substr(9);
@@ -136,14 +144,12 @@ Payload buildPayload(const image::KernelImage& kernel, const image::Toolchain& t
     if (p.scripts.empty())
         throw UsageError((scripts / "Makefile").string() + ": no TEST_PROGS");
 
-    std::string cc = tc.crossCompile + "gcc";
     requireTool("make", "make");
     requireTool("depmod", "kmod");
-    requireCompiler(cc);
     KeyHasher key;
     key.add("layout", "1").add("kernel", kernel.version).add("release", kernel.release);
     key.add("headers", kernel.headersDir.string()).add("arch", tc.kbuildArch);
-    key.add("cc", runChecked({cc, "--version"}).substr(0, 80));
+    key.add("cc", image::kbuildCompilerId(kernel, tc));
     for (const auto& d : {scripts, modSrc})
         for (const auto& f : filesUnder(d))
             key.addFile(fs::relative(f, src.tree).string(), f);
@@ -156,15 +162,10 @@ Payload buildPayload(const image::KernelImage& kernel, const image::Toolchain& t
             fs::copy_file(f, build / fs::relative(f, modSrc));
         fs::path log = cache.dir() / "logs" / ("selftests-" + label + "-" + kernel.arch + ".log");
         fs::create_directories(log.parent_path());
-        std::vector<std::string> argv = {"make", "-C", kernel.headersDir.string(), "M=" + build.string(), "-j2",
-                                         "modules", "CONFIG_DEBUG_INFO_BTF_MODULES="};
+        std::vector<std::string> extra = {"-j2", "modules"};
         if (!beside)
-            argv.push_back("CONFIG_TEST_LIVEPATCH=m");  // what lib/livepatch/Makefile builds them under
-        if (!tc.crossCompile.empty()) {
-            argv.push_back("ARCH=" + tc.kbuildArch);
-            argv.push_back("CROSS_COMPILE=" + tc.crossCompile);
-        }
-        auto r = runMerged(argv);
+            extra.push_back("CONFIG_TEST_LIVEPATCH=m");  // what lib/livepatch/Makefile builds them under
+        auto r = runMerged(image::kbuildCommand(kernel, tc, build, extra));
         std::string text = r.output;
         if (r.exitCode != 0) {
             writeFile(log, text);
@@ -209,6 +210,8 @@ Payload buildPayload(const image::KernelImage& kernel, const image::Toolchain& t
         // test-syscall's helper hammers getpid(); static, so it needs nothing of the guest.
         if (fs::exists(scripts / "test_klp-call_getpid.c")) {
             fs::path bin = build / "test_klp-call_getpid";
+            const std::string cc = tc.crossCompile + "gcc";  // the host's: a static guest program
+            requireCompiler(cc);
             auto c = runMerged({cc, "-static", "-O2", "-Wall", "-o", bin.string(),
                                 (scripts / "test_klp-call_getpid.c").string()});
             text += c.output;
