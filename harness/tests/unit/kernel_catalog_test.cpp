@@ -67,12 +67,23 @@ TEST_F(KernelFile, AUserEntryReadsLikeTheShippedOnes) {
 TEST_F(KernelFile, MistakesAreOneLineWithFileAndLine) {
     const std::string f = (tmp.path / "kernels.yaml").string();
     EXPECT_EQ(error("kernels:\n  - name: a\n"),
-              f + ":2: kernel 'a' needs exactly one of debian-binary:, debian-source:, path:");
+              f + ":2: kernel 'a' needs exactly one of debian-binary:, debian-source:, path:, git:");
     EXPECT_EQ(error("kernels:\n  - name: a\n    debian-source: x\n    path: y\n"),
-              f + ":2: kernel 'a' needs exactly one of debian-binary:, debian-source:, path:");
+              f + ":2: kernel 'a' needs exactly one of debian-binary:, debian-source:, path:, git:");
+    EXPECT_EQ(error("kernels:\n  - name: a\n    git: x\n    path: y\n"),
+              f + ":2: kernel 'a' needs exactly one of debian-binary:, debian-source:, path:, git:");
     EXPECT_EQ(error("kernels:\n  - name: a\n    debian-source: x\n    colour: red\n"),
-              f + ":4: unknown key 'colour' (known: name, about, arches, debian-binary, debian-source, path, suite, "
-                  "klp-build, patches)");
+              f + ":4: unknown key 'colour' (known: name, about, arches, debian-binary, debian-source, path, git, "
+                  "rev, suite, klp-build, patches, config)");
+    EXPECT_EQ(error("kernels:\n  - name: a\n    debian-source: x\n    rev: v7.2\n"),
+              f + ":4: kernel 'a': rev: is a revision of a git: repository");
+    EXPECT_EQ(error("kernels:\n  - name: a\n    path: x\n    config: debug.config\n"),
+              f + ":4: config fragment " + (tmp.path / "debug.config").string() + ": no such file");
+    writeFile(tmp.path / "debug.config", "CONFIG_KASAN=y\n");
+    EXPECT_EQ(error("kernels:\n  - name: a\n    path: x\n    config: debug.config\n"),
+              f + ":4: kernel 'a': config: applies to kernels we build (debian-source:, git:)");
+    EXPECT_EQ(error("kernels:\n  - name: a\n    git: x\n    suite: sid\n"),
+              f + ":2: kernel 'a': suite: applies to Debian packages, not to git:");
     EXPECT_EQ(error("kernels:\n  - name: a\n    arches: [x86_64, sparc]\n    debian-source: x\n"),
               f + ":3: unknown arch 'sparc' (known: x86_64, ppc64le)");
     EXPECT_EQ(error("kernels:\n  - name: a\n    debian-binary: 'linux-image-('\n    arches: x86_64\n").substr(0, f.size() + 40),
@@ -91,6 +102,34 @@ TEST_F(KernelFile, MistakesAreOneLineWithFileAndLine) {
               f + ":2: kernel 'a': patches: apply to a source that is built (debian-source:)");
     EXPECT_EQ(error("kernels:\n  - name: a\n    debian-source: x\n    patches: p.patch\n"),
               f + ":4: 'patches' must be a list of patch files");
+}
+
+TEST_F(KernelFile, AGitEntryAndItsConfigFragments) {
+    writeFile(tmp.path / "debug.config", "CONFIG_KASAN=y\n");
+    auto ks = image::loadKernelFile(write("kernels:\n"
+                                          "  - name: mine\n"
+                                          "    git: ../linux\n"
+                                          "    config: [debug.config]\n"
+                                          "  - name: mine-7.2\n"
+                                          "    git: /src/linux\n"
+                                          "    rev: v7.2\n"));
+    ASSERT_EQ(ks.size(), 2u);
+    EXPECT_EQ(ks[0].git, tmp.path / "../linux");  // relative to the file
+    EXPECT_EQ(ks[0].rev, "HEAD");
+    EXPECT_EQ(ks[0].configs, std::vector<fs::path>{tmp.path / "debug.config"});
+    EXPECT_TRUE(ks[0].built());
+    EXPECT_EQ(ks[1].rev, "v7.2");
+}
+
+TEST(KernelCatalog, TreeNamesAGitRepositoryWithoutAnEntry) {
+    const image::KernelEntry* t = image::findKernel("tree:/src/linux");
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->git, "/src/linux");
+    EXPECT_EQ(t->rev, "HEAD");
+    EXPECT_EQ(image::findKernel("tree:/src/linux"), t);  // made once
+    EXPECT_EQ(t->where(), "--kernel tree:/src/linux");
+    EXPECT_EQ(image::findKernel("tree:/src/linux@v7.2"), nullptr);  // the caller splits the pin
+    EXPECT_EQ(image::findKernel("tree:"), nullptr);
 }
 
 TEST_F(KernelFile, PatchesAreFilesBesideTheFileOrThroughTheEnvironment) {
