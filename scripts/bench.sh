@@ -15,22 +15,29 @@
 #   are listed: that time is the kernel's work (transitions, waits), not ours.
 # - with --cold: prepare into an empty cache dir first (a ppc64le kernel build
 #   takes 15-20 min)                                                       (reported)
+# - with --patch: a source patch made a livepatch by the kernel's klp-build on
+#   x86_64 own-7.2 (`prepare --patch`): cold (a patch not built before: its text
+#   made unique, the kernel's klp-build tree already built) and cached     (reported;
+#   cached < 5 s)
 # Run it on an idle machine: the numbers are wall-clock times.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${KLP_HARNESS_BIN:-$root/build/harness/klp-harness}
 [ -x "$bin" ] || { echo "bench: build first (scripts/build.sh)" >&2; exit 2; }
-catalog=0 cold=0 targets=()
+catalog=0 cold=0 patch=0 targets=()
 for a in "$@"; do
     case $a in
         --catalog) catalog=1 ;;
         --cold) cold=1 ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        --patch) patch=1 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *:*) targets+=("$a") ;;
-        *) echo "bench: unknown argument '$a' (ARCH:KERNEL, --catalog, --cold)" >&2; exit 2 ;;
+        *) echo "bench: unknown argument '$a' (ARCH:KERNEL, --catalog, --cold, --patch)" >&2; exit 2 ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(x86_64:debian-6.1 x86_64:debian-6.12 ppc64le:own-6.1 ppc64le:own-6.12)
+# --patch alone measures only --patch.
+[ ${#targets[@]} -gt 0 ] || { [ $patch = 1 ] && [ $catalog = 0 ] && [ $cold = 0 ]; } ||
+    targets=(x86_64:debian-6.1 x86_64:debian-6.12 ppc64le:own-6.1 ppc64le:own-6.12)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 noop=$root/harness/tests/cases/bench/noop.yaml
@@ -77,7 +84,7 @@ run() { # out args... ; fails the bench when the run fails
         { echo "bench: run $* failed:" >&2; tail -n 20 "$out.txt" >&2; exit 1; }
 }
 
-printf '%-22s %9s %9s %9s %9s %9s %9s %9s %9s\n' target cold-prep warm-prep cold-boot pristine \
+[ ${#targets[@]} -eq 0 ] || printf '%-22s %9s %9s %9s %9s %9s %9s %9s %9s\n' target cold-prep warm-prep cold-boot pristine \
     catalog-j1 catalog-j2 overhead "(w/o pr.)"
 for t in "${targets[@]}"; do
     arch=${t%%:*} kernel=${t#*:}
@@ -115,6 +122,21 @@ for t in "${targets[@]}"; do
     fi
     rm -rf "$tmp"/cold* "$tmp"/warm* "$tmp"/cat*
 done
+if [ $patch = 1 ]; then
+    # A comment line of its own makes the patch's content, so its cache key, new.
+    { echo "bench $(date +%s.%N)"; cat "$root/harness/tests/patches/cmdline.patch"; } > "$tmp/bench-cmdline.patch"
+    "$bin" -q prepare --arch x86_64 --kernel own-7.2 > /dev/null || { echo "bench: prepare own-7.2 failed" >&2; exit 1; }
+    s=$(now)
+    "$bin" -q prepare --arch x86_64 --kernel own-7.2 --patch "$tmp/bench-cmdline.patch" > /dev/null ||
+        { echo "bench: prepare --patch failed" >&2; exit 1; }
+    patch_cold=$(printf '%.1f' "$(since "$s")")
+    s=$(now)
+    "$bin" -q prepare --arch x86_64 --kernel own-7.2 --patch "$tmp/bench-cmdline.patch" > /dev/null ||
+        { echo "bench: prepare --patch (cached) failed" >&2; exit 1; }
+    patch_warm=$(printf '%.2f' "$(since "$s")")
+    echo "--patch on x86_64 own-7.2: cold $patch_cold s (klp-build of a new patch), cached $patch_warm s"
+    check "--patch cached" "$patch_warm" 5
+fi
 if [ $catalog = 1 ] && [ ${#targets[@]} -gt 1 ]; then
     kargs=()
     for t in "${targets[@]}"; do kargs+=(--kernel "$t"); done

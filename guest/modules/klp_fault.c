@@ -36,13 +36,34 @@
  *                in a struct before another int (so the read stays in it): with
  *                CONFIG_UBSAN_BOUNDS "UBSAN: array-index-out-of-bounds", else
  *                nothing (the value read is logged)
- * stackprot, listcorrupt, listdel and ubsan log "klp_fault: <trigger>: returned"
- * when they come back (nothing was detected, or only a WARNING/UBSAN report).
+ * The kernel's checkers (our -debug kernels, images/config/debug.config), each
+ * a real bug of the kind it exists to catch; without the checker nothing is
+ * reported (the bad access is harmless: freed or padded memory, read only):
+ *   uaf          reads a kmalloc'ed object after kfree(): with CONFIG_KASAN
+ *                "BUG: KASAN: slab-use-after-free in fault_uaf"
+ *   oob          reads one byte past a 13-byte kmalloc'ed object (its slab object
+ *                is 16 bytes): "BUG: KASAN: slab-out-of-bounds in fault_oob"
+ *   kfence       allocates until KFENCE hands out one of its guarded objects (up
+ *                to 2000 tries, 1 ms apart), frees it and reads it: with
+ *                CONFIG_KFENCE "BUG: KFENCE: use-after-free read in fault_kfence";
+ *                without one in 2 s it logs "klp_fault: kfence: no KFENCE object"
+ *   lockinv      takes mutex A then B, then B then A, in one task (no deadlock):
+ *                with CONFIG_PROVE_LOCKING "WARNING: possible circular locking
+ *                dependency detected"
+ *   atomicsleep  msleep(1) under a spinlock: with CONFIG_DEBUG_ATOMIC_SLEEP "BUG:
+ *                sleeping function called from invalid context at ..."
+ * stackprot, listcorrupt, listdel, ubsan and the checkers' triggers log
+ * "klp_fault: <trigger>: returned" when they come back (nothing was detected, or
+ * a report after which the kernel goes on).
  */
 #include <linux/delay.h>
+#include <linux/kfence.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/objtool.h>
 #include <linux/preempt.h>
 #include <linux/sysfs.h>
@@ -127,6 +148,74 @@ static noinline int fault_ubsan(int i)
 	return fault_ubsan_data.a[i];
 }
 
+static noinline int fault_uaf(void)
+{
+	int *volatile p = kmalloc(sizeof(int) * 8, GFP_KERNEL);
+
+	if (!p)
+		return -ENOMEM;
+	p[1] = 7;
+	kfree(p);
+	return p[1];
+}
+
+static noinline int fault_oob(void)
+{
+	char *volatile p = kmalloc(13, GFP_KERNEL);
+	int v;
+
+	if (!p)
+		return -ENOMEM;
+	v = p[13];
+	kfree(p);
+	return v;
+}
+
+static noinline int fault_kfence(void)
+{
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		char *volatile p = kmalloc(32, GFP_KERNEL);
+
+		if (!p)
+			return -ENOMEM;
+		if (is_kfence_address(p)) {
+			kfree(p);
+			return p[0];
+		}
+		kfree(p);
+		msleep(1);
+	}
+	pr_info("klp_fault: kfence: no KFENCE object in %d allocations\n", i);
+	return 0;
+}
+
+static DEFINE_MUTEX(fault_lock_a);
+static DEFINE_MUTEX(fault_lock_b);
+
+static noinline void fault_lockinv(void)
+{
+	mutex_lock(&fault_lock_a);
+	mutex_lock(&fault_lock_b);
+	mutex_unlock(&fault_lock_b);
+	mutex_unlock(&fault_lock_a);
+
+	mutex_lock(&fault_lock_b);
+	mutex_lock(&fault_lock_a);	/* the inverse order: a possible deadlock */
+	mutex_unlock(&fault_lock_a);
+	mutex_unlock(&fault_lock_b);
+}
+
+static DEFINE_SPINLOCK(fault_spin);
+
+static noinline void fault_atomicsleep(void)
+{
+	spin_lock(&fault_spin);
+	msleep(1);
+	spin_unlock(&fault_spin);
+}
+
 static ssize_t trigger_store(struct kobject *kobj, struct kobj_attribute *attr,
 			     const char *buf, size_t count)
 {
@@ -163,6 +252,21 @@ static ssize_t trigger_store(struct kobject *kobj, struct kobj_attribute *attr,
 #else
 		pr_info("klp_fault: doublefault: x86_64 only\n");
 #endif
+	} else if (sysfs_streq(buf, "uaf")) {
+		pr_info("klp_fault: uaf: read %d\n", fault_uaf());
+		pr_info("klp_fault: uaf: returned\n");
+	} else if (sysfs_streq(buf, "oob")) {
+		pr_info("klp_fault: oob: read %d\n", fault_oob());
+		pr_info("klp_fault: oob: returned\n");
+	} else if (sysfs_streq(buf, "kfence")) {
+		pr_info("klp_fault: kfence: read %d\n", fault_kfence());
+		pr_info("klp_fault: kfence: returned\n");
+	} else if (sysfs_streq(buf, "lockinv")) {
+		fault_lockinv();
+		pr_info("klp_fault: lockinv: returned\n");
+	} else if (sysfs_streq(buf, "atomicsleep")) {
+		fault_atomicsleep();
+		pr_info("klp_fault: atomicsleep: returned\n");
 	} else if (sysfs_streq(buf, "ubsan")) {
 		pr_info("klp_fault: ubsan: a[%d] = %d\n", ubsan_index, fault_ubsan(ubsan_index));
 		pr_info("klp_fault: ubsan: returned\n");

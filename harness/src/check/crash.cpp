@@ -42,6 +42,7 @@ enum Form {
     KasanRange,  // "KASAN: null-ptr-deref in range [...]", printed after a general protection fault
     Kfence,
     Ubsan,
+    AtomicSleep,
     NullDeref,
     UnableToHandle,
     KernelBugAt,
@@ -78,6 +79,10 @@ constexpr std::array<FormDef, FormCount> kForms = {{
     {KasanRange, "KASAN", false, R"(KASAN: )"},
     {Kfence, "KFENCE", false, R"(BUG: KFENCE: )"},
     {Ubsan, "UBSAN", false, R"(UBSAN: )"},
+    // might_sleep()'s report (CONFIG_DEBUG_ATOMIC_SLEEP) and the scheduler's: the
+    // task goes on, as after a WARNING.
+    {AtomicSleep, "sleep in atomic", false,
+     R"(BUG: (?:sleeping function called from invalid context|scheduling while atomic))"},
     {NullDeref, "BUG", true, R"((?:BUG: )?(?i:unable to handle )?(?i:kernel NULL pointer dereference))"},
     {UnableToHandle, "BUG", true, R"((?:BUG: )?(?i:unable to handle) )"},
     {KernelBugAt, "BUG", true, R"(kernel BUG at )"},
@@ -408,6 +413,8 @@ std::string titleOf(const Classified& c, std::string_view s, const LineReader& a
         return in("Oops", faultFunction(after));
     case Bug:
         return dropAddresses(tidy(s), "?");
+    case AtomicSleep:  // "... at kernel/time/sleep_timeout.c:NNN" (stable); "...: comm/PID/0x00000002" (not)
+        return cutAtFirst(tidy(s), {": "}, std::string_view("BUG: ").size());
     default:  // Panic, Lockdep, Ubsan, KernelBugAt, Warning: the line itself
         return tidy(s);
     }

@@ -8,8 +8,8 @@ namespace klp::check {
 
 struct Crash {
     // panic, stack-protector, oops, BUG, general protection fault, invalid opcode,
-    // double fault, list corruption, KASAN, KFENCE, UBSAN, WARNING, lockdep,
-    // RCU stall, hung task, soft lockup
+    // double fault, list corruption, KASAN, KFENCE, UBSAN, sleep in atomic, WARNING,
+    // lockdep, RCU stall, hung task, soft lockup
     std::string kind;
     // The report's first line, normalised: the same on every run of the same kernel
     // and module (no timestamps, addresses, CPU/PID numbers, +0x12/0x40 offsets or
@@ -20,7 +20,7 @@ struct Crash {
     int line = 0;  // 0-based line in the console text where the report starts
     // The guest cannot be trusted to go on: panic, oops, BUG, faults, stack-protector,
     // list corruption, RCU stall, soft lockup, hung task. False for WARNING, lockdep,
-    // KASAN, KFENCE and UBSAN reports, after which the kernel carries on by default
+    // KASAN, KFENCE, UBSAN and sleep-in-atomic reports, after which the kernel carries on by default
     // (with panic_on_warn a panic line follows, reported as a fatal crash of its own).
     bool fatal = false;
 };
