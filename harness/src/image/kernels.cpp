@@ -253,7 +253,8 @@ struct OwnSource {
 OwnSource ownSourceOf(const KernelEntry& ok, const std::string& pin, AptSource& apt) {
     OwnSource s;
     if (!ok.git.empty()) {
-        s.commit = resolveCommit(ok.git, pin.empty() ? ok.rev : pin, ok.where() + ": kernel '" + ok.name + "'");
+        const std::string who = ok.line ? ok.where() + ": kernel '" + ok.name + "'" : ok.where();  // tree:PATH: no file
+        s.commit = resolveCommit(ok.git, pin.empty() ? ok.rev : pin, who);
         s.version = s.commit.substr(0, 12);
         s.keyText = "git " + s.commit;  // the content: two clones of one history share builds
         s.describe = ok.git.string() + " " + s.version;
@@ -450,7 +451,7 @@ std::vector<std::string> kernelVersions(const std::string& name, Cache& cache) {
         throw UsageError("kernel " + name + " is a path (" + k->path.string() + "): it has no versions to choose from");
     if (!k->git.empty()) {  // the newest commits of its revision: NAME@COMMIT pins one
         std::vector<std::string> out;
-        resolveCommit(k->git, k->rev, k->where() + ": kernel '" + name + "'");
+        resolveCommit(k->git, k->rev, k->line ? k->where() + ": kernel '" + name + "'" : k->where());
         for (const auto& line : recentCommits(k->git, k->rev, 30))
             out.push_back(line.substr(0, 12) + "  " + line.substr(line.find("  ") + 2) + " (git " + k->git.string() + ")");
         return out;
