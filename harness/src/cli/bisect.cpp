@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 
 #include "bisect/search.h"
 #include "cases/case_file.h"
@@ -60,7 +61,13 @@ StepResult runStep(const BisectArgs& a, const fs::path& out, int number, const s
     writeFile(dir / "run.log", r.output);
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!fs::exists(dir / "results.json")) {
-        s.untestable = true;  // the kernel did not build or the run did not start
+        s.untestable = true;  // the kernel did not build or the run did not start: say why
+        std::istringstream err(fs::exists(dir / "run.stderr.log") ? readFile(dir / "run.stderr.log") : "");
+        for (std::string line; std::getline(err, line);)
+            if (line.rfind("klp-harness: error: ", 0) == 0)
+                s.verdicts = line.substr(20, 200);
+        if (s.verdicts.empty())
+            s.verdicts = "no results (exit " + std::to_string(r.exitCode) + "; see " + (dir / "run.stderr.log").string() + ")";
     } else {
         const report::Json doc = report::readResults(dir);
         for (const auto& r : doc["results"]) {
