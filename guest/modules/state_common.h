@@ -32,7 +32,18 @@ MODULE_PARM_DESC(fail_pre_patch, "errno for the klp_target object's pre_patch to
 
 struct loglevel_data {
 	int original;  /* console_loglevel before the first patch changed it */
+	/*
+	 * Patches that carry it: the allocating patch, plus each non-cumulative one
+	 * that shares it (a cumulative one takes its predecessor's place). Patches
+	 * may be disabled in any order (livepatch.rst §5.4): the lower of two
+	 * sharing patches must neither restore the loglevel nor free the data
+	 * while the upper one still carries the state.
+	 */
+	int users;
 };
+
+/* This patch counted itself in data->users (post_patch ran, or it allocated). */
+static bool data_counted;
 
 static struct klp_patch patch;
 
@@ -57,6 +68,8 @@ static int state_pre_patch(struct klp_object *obj)
 	if (!data)
 		return -ENOMEM;
 	data->original = console_loglevel;
+	data->users = 1;
+	data_counted = true;
 	state->data = data;
 	LOG("pre_patch", "allocated data (original loglevel %d)", data->original);
 	return 0;
@@ -69,9 +82,14 @@ static void state_post_patch(struct klp_object *obj)
 
 	if (prev && prev->data == state->data && CUMULATIVE) {
 		prev->data = NULL;  /* ours now: the replaced patch must not free it */
+		/* Atomic replace removed every other patch: we are its only user. */
+		((struct loglevel_data *)state->data)->users = 1;
+		data_counted = true;
 		LOG("post_patch", "took over data from version %d", prev->version);
 	} else if (prev && prev->data == state->data) {
 		/* Non-cumulative: the patch below stays installed and keeps owning it. */
+		((struct loglevel_data *)state->data)->users++;
+		data_counted = true;
 		LOG("post_patch", "sharing data with installed version %d", prev->version);
 	}
 	LOG("post_patch", "loglevel %d -> %d", console_loglevel, STATE_LOGLEVEL);
@@ -93,6 +111,11 @@ static void state_pre_unpatch(struct klp_object *obj)
 		    console_loglevel, prev->version);
 		return;
 	}
+	if (data->users > 1) {
+		LOG("pre_unpatch", "loglevel stays %d: a patch above still carries the state",
+		    console_loglevel);
+		return;
+	}
 	LOG("pre_unpatch", "loglevel %d -> %d (original)", console_loglevel, data->original);
 	console_loglevel = data->original;
 }
@@ -107,6 +130,12 @@ static void state_post_unpatch(struct klp_object *obj)
 	 * transition (or a non-cumulative patch going away). Its state stays as it
 	 * was; the data is its own if we borrowed it.
 	 */
+	struct loglevel_data *data = state->data;
+	bool counted = data_counted;
+
+	data_counted = false;
+	if (data && counted)
+		data->users--;
 	if (prev) {
 		if (prev->data == state->data) {
 			LOG("post_unpatch", "data stays with installed version %d", prev->version);
@@ -114,6 +143,10 @@ static void state_post_unpatch(struct klp_object *obj)
 			return;
 		}
 		LOG("post_unpatch", "installed version %d keeps its state; freeing our data", prev->version);
+	} else if (data && data->users > 0) {
+		LOG("post_unpatch", "a patch above still uses the data: not freeing it");
+		state->data = NULL;
+		return;
 	} else {
 		LOG("post_unpatch", "no patch keeps the state: freeing data");
 	}
