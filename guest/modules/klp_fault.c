@@ -50,8 +50,10 @@
  *   lockinv      takes mutex A then B, then B then A, in one task (no deadlock):
  *                with CONFIG_PROVE_LOCKING "WARNING: possible circular locking
  *                dependency detected"
- *   atomicsleep  msleep(1) under a spinlock: with CONFIG_DEBUG_ATOMIC_SLEEP "BUG:
- *                sleeping function called from invalid context at ..."
+ *   atomicsleep  kmalloc(GFP_KERNEL), which may sleep, under a spinlock: with
+ *                CONFIG_DEBUG_ATOMIC_SLEEP "BUG: sleeping function called from
+ *                invalid context at ..." (it does not sleep here: no "scheduling
+ *                while atomic", which a real sleep, e.g. msleep(), gives)
  * stackprot, listcorrupt, listdel, ubsan and the checkers' triggers log
  * "klp_fault: <trigger>: returned" when they come back (nothing was detected, or
  * a report after which the kernel goes on).
@@ -211,9 +213,12 @@ static DEFINE_SPINLOCK(fault_spin);
 
 static noinline void fault_atomicsleep(void)
 {
+	void *p;
+
 	spin_lock(&fault_spin);
-	msleep(1);
+	p = kmalloc(64, GFP_KERNEL);	/* may sleep: might_alloc() says so */
 	spin_unlock(&fault_spin);
+	kfree(p);
 }
 
 static ssize_t trigger_store(struct kobject *kobj, struct kobj_attribute *attr,

@@ -16,7 +16,7 @@ rc=$?
 [ "$rc" -eq 1 ] || fail "exit code $rc, expected 1 (every case ERRORs)"
 expect() { # case title-regex
     case " ${SKIP_CHECKERS:-} " in *" $1 "*) echo "skipped on $arch: $1"; return ;; esac
-    grep -q "^ERROR  checkers/$1 " "$tmp/out" || fail "checkers/$1 is not ERROR"
+    grep -Eq "^ERROR +checkers/$1 " "$tmp/out" || fail "checkers/$1 is not ERROR"
     grep -Eq "$2" "$tmp/out" || fail "checkers/$1: no title matching '$2'"
     # The kernel went on: the step after the trigger saw "returned".
     grep -q "klp_fault: .*: returned" "$tmp/results/checkers/$1/${arch}_$kernel/kernel.log" ||
@@ -36,5 +36,5 @@ if [ -n "$record" ]; then
     done
     echo "consoles in $record"
 fi
-grep -E '^ERROR  checkers/' "$tmp/out"
+grep -E '^ERROR +checkers/' "$tmp/out"
 echo "PASS: every checker reported on $arch $kernel"

@@ -119,10 +119,11 @@ TEST(Crash, WarningTitleIsStable) {
 // Console output of klp_fault's triggers (guest/modules/klp_fault.c), cut to the
 // incident: tests/unit/fixtures/crash/<arch>-<kernel>-<trigger>.txt are recorded from
 // real guests (`klp-harness run` of a case writing the trigger; console.log of the
-// case). The <arch>-format-<kind>.txt ones are NOT recorded: no kernel of ours can
-// provoke them (KASAN and UBSAN are off in Debian's cloud kernels and ours), so they
-// are written from the report formats in the kernel source (mm/kasan/report.c,
-// lib/ubsan.c, arch/x86/kernel/{traps,dumpstack}.c, kernel/hung_task.c).
+// case). The <arch>-format-<kind>.txt ones are NOT recorded: they were written from
+// the report formats in the kernel source (mm/kasan/report.c, lib/ubsan.c,
+// arch/x86/kernel/{traps,dumpstack}.c, kernel/hung_task.c) before our -debug kernels
+// could provoke them, and stay as forms the recorded ones below do not cover (a
+// KASAN null-ptr-deref range after a fault, a hung task).
 // Every crash a fixture holds is listed: one per incident, plus the panic that ends
 // some of them (a panic after an oops is reported too, as callers expect).
 struct Expected {
@@ -227,6 +228,33 @@ INSTANTIATE_TEST_SUITE_P(
         // unreported, "klp_fault: listcorrupt: returned", no crash.
         CrashCase{"ppc64le-own-6.1-listcorrupt.txt", {}}),
 
+    fixtureName);
+
+// The kernel's checkers on our -debug kernel (own-6.12-debug: images/config/debug.config),
+// recorded with tests/integration/cli_checkers_test.sh's RECORD_DIR (klp_fault's
+// checker triggers) and cut from the module's load to its "returned" line. The
+// guest goes on after each: none is fatal.
+INSTANTIATE_TEST_SUITE_P(
+    RecordedCheckers, CrashFixtures,
+    ::testing::Values(
+        CrashCase{"x86_64-own-6.12-debug-kasan-uaf.txt",
+                  {{"KASAN", "BUG: KASAN: slab-use-after-free in fault_uaf", false}}},
+        CrashCase{"x86_64-own-6.12-debug-kasan-oob.txt",
+                  {{"KASAN", "BUG: KASAN: slab-out-of-bounds in fault_oob", false}}},
+        CrashCase{"x86_64-own-6.12-debug-kfence.txt",
+                  {{"KFENCE", "BUG: KFENCE: use-after-free read in fault_kfence", false}}},
+        CrashCase{"x86_64-own-6.12-debug-lockdep.txt",
+                  {{"lockdep", "WARNING: possible circular locking dependency detected", false}}},
+        CrashCase{"x86_64-own-6.12-debug-atomic-sleep.txt",
+                  {{"sleep in atomic",
+                    "BUG: sleeping function called from invalid context at include/linux/sched/mm.h:321", false}}},
+        CrashCase{"x86_64-own-6.12-debug-ubsan.txt",
+                  {{"UBSAN", "UBSAN: array-index-out-of-bounds in klp_fault.c:150:27", false}}},
+        // A finding, not a trigger: our state modules freed a state's shared data
+        // under the patch above (cases/state/disable-lower-of-sharing.yaml, before
+        // guest/modules/state_common.h counted its users).
+        CrashCase{"x86_64-own-6.12-debug-state-uaf.txt",
+                  {{"KASAN", "BUG: KASAN: slab-use-after-free in state_pre_unpatch", false}}}),
     fixtureName);
 
 INSTANTIATE_TEST_SUITE_P(
