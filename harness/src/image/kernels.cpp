@@ -256,7 +256,7 @@ OwnSource ownSourceOf(const KernelEntry& ok, const std::string& pin, AptSource& 
         const std::string who = ok.line ? ok.where() + ": kernel '" + ok.name + "'" : ok.where();  // tree:PATH: no file
         s.commit = resolveCommit(ok.git, pin.empty() ? ok.rev : pin, who);
         s.version = s.commit.substr(0, 12);
-        s.keyText = "git " + s.commit;  // the content: two clones of one history share builds
+        s.keyText = "git " + s.commit;  // the content: where the repository lies is not what is built
         s.describe = ok.git.string() + " " + s.version;
         return s;
     }
