@@ -20,6 +20,7 @@
 #include "cli/run_cases.h"
 #include "cli/selftests.h"
 #include "cli/bisect.h"
+#include "cli/explore.h"
 #include "report/history.h"
 #include "report/kcidb.h"
 #include "testbed/testbed.h"
@@ -387,6 +388,57 @@ std::vector<Subcommand> subcommands(const std::vector<std::string>& command) {
              cmd->add_option("--out", *out, "The merged run's dir")->required();
              cmd->add_option("dirs", *dirs, "The shard runs' output dirs")->required();
              return [=] { return cli::mergeRuns(*dirs, *out); };
+         }},
+        {"explore",
+         "Model-based exploration: random livepatch operation sequences over our modules, each an ordinary case "
+         "whose expectations come from the reference model, run as one `run`; each sequence that does not PASS is "
+         "shrunk to the shortest that still fails the same way and written to OUT/found/ as a case file",
+         [](CLI::App* cmd) {
+             auto a = std::make_shared<cli::ExploreArgs>();
+             cmd->footer(
+                 "\nEach sequence is operations on klp_target, klp_replace_a/b, klp_stack_a/b, klp_state_v1/v2/nc "
+                 "and klp_callbacks\n(load, load with the pre_patch-failing parameter, disable, unload; the target "
+                 "loaded and unloaded),\npredicted by klp::explore::Model (harness/src/explore/model.cpp). After "
+                 "every operation the case reads\n/proc/cmdline, the target's value and each touched patch's sysfs "
+                 "`enabled` (or its absence).\n\nOUT/cases/seq-NNN.yaml   the generated cases, run as one normal run: "
+                 "OUT/results.json, results.ktap,\n                         junit.xml, report.html (as `run` writes "
+                 "them), and OUT/explore.json\nOUT/shrink/seq-NNN/round-R/  each shrink round: its candidates, run as "
+                 "a normal run\nOUT/found/seq-NNN.yaml   the minimal failing sequence as a case file, with a "
+                 "comment header\n                         (seed, sequence, failure, repro command): ready for "
+                 "cases/<topic>/\n\nExample:\n  klp-harness explore --seed 1 --sequences 4 --length 6 --kernel "
+                 "debian-6.12 --jobs 1 --out /tmp/explore-try\n  klp-harness run /tmp/explore-try/found/seq-002.yaml "
+                 "--kernel debian-6.12 --arch x86_64\n\nThe same --seed (and --sequences, --length, --pool) gives the "
+                 "same sequences. Exit 0 when every\nsequence passed, 1 when any did not, 2 when the harness failed.");
+             cmd->add_option("--seed", a->seed, "Seed of the random sequences")->capture_default_str();
+             cmd->add_option("--sequences", a->sequences, "Sequences per batch")
+                 ->capture_default_str()
+                 ->check(CLI::Range(1, 10000));
+             cmd->add_option("--length", a->length, "Operations per sequence (before those left out as hazards)")
+                 ->capture_default_str()
+                 ->check(CLI::Range(1, 1000));
+             cmd->add_option("--time", a->time,
+                             "Keep running batches of --sequences (new sequences each) until this much time is spent, "
+                             "e.g. 10m, 90s, 1h (default: one batch)");
+             cmd->add_option("--arch", a->arches, "Guest architecture: x86_64 or ppc64le (repeatable; default x86_64)")
+                 ->allow_extra_args(false);
+             cmd->add_option("--kernel", a->kernels,
+                             "Kernel name or path, for every --arch; ARCH:NAME for one arch only (repeatable)")
+                 ->allow_extra_args(false)
+                 ->required();
+             cmd->add_option("-j,--jobs", a->jobs, "Guests at a time (default: one per CPU while memory lasts)")
+                 ->check(CLI::Range(1, 64));
+             cmd->add_flag("--cold-boot", a->coldBoot, "Boot a new guest for every case instead of reverting a snapshot");
+             cmd->add_option("--out", a->out, "Where everything goes (default klp-results/explore-<date>)");
+             cmd->add_flag("--shrink,!--no-shrink", a->shrink,
+                           "Shrink each sequence that does not PASS (default; --no-shrink: write it to found/ as is)");
+             cmd->add_option("--shrink-budget", a->shrinkBudget, "Candidates a shrink may run per sequence")
+                 ->capture_default_str()
+                 ->check(CLI::Range(1, 10000));
+             cmd->add_option("--pool", a->pool,
+                             "A module to draw operations from, instead of the default pool (repeatable)")
+                 ->allow_extra_args(false);
+             addGuestOptions(cmd, *a);
+             return [a] { return cli::explore(*a); };
          }},
         {"bisect", "The first version of a kernel where a case stops passing (over the versions its archive offers)",
          [](CLI::App* cmd) {

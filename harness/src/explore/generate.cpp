@@ -1,0 +1,77 @@
+#include "explore/generate.h"
+
+#include <stdexcept>
+
+namespace klp::explore {
+
+const std::vector<std::string>& defaultPool() {
+    static const std::vector<std::string> pool = {"klp_target",   "klp_replace_a", "klp_replace_b",
+                                                  "klp_stack_a",  "klp_stack_b",   "klp_state_v1",
+                                                  "klp_state_v2", "klp_state_nc",  "klp_callbacks"};
+    return pool;
+}
+
+namespace {
+
+// A uniform integer in [0, n): by hand, so the numbers are the same with every
+// standard library (std::uniform_int_distribution's algorithm is unspecified).
+size_t below(std::mt19937_64& rng, size_t n) { return static_cast<size_t>(rng() % n); }
+
+}  // namespace
+
+std::vector<Op> randomSequence(std::mt19937_64& rng, int length, const std::vector<std::string>& modules) {
+    for (const auto& m : modules)
+        if (!isTarget(m) && !findPatch(m))
+            throw std::invalid_argument("explore: " + m + " is neither a target nor a livepatch of ours");
+    std::vector<Op> out;
+    if (modules.empty())
+        return out;
+    for (int i = 0; i < length; i++) {
+        const std::string& m = modules[below(rng, modules.size())];
+        size_t roll = below(rng, 100);
+        if (isTarget(m)) {
+            out.push_back({roll < 60 ? OpKind::LoadTarget : OpKind::UnloadTarget, m});
+            continue;
+        }
+        const PatchSpec* spec = findPatch(m);
+        OpKind kind;
+        if (roll < 45)
+            kind = OpKind::Load;
+        else if (roll < 55)
+            kind = spec->failParam.empty() ? OpKind::Load : OpKind::LoadFailing;
+        else if (roll < 78)
+            kind = OpKind::Disable;
+        else
+            kind = OpKind::Unload;
+        out.push_back({kind, m});
+    }
+    return out;
+}
+
+std::vector<Op> withoutHazards(const std::vector<Op>& ops) {
+    Model model;
+    std::vector<Op> out;
+    for (const auto& op : ops) {
+        Model trial = model;
+        if (!trial.apply(op).hazard.empty())
+            continue;
+        model = std::move(trial);
+        out.push_back(op);
+    }
+    return out;
+}
+
+std::string opText(const Op& op) {
+    const char* verb = "load";
+    switch (op.kind) {
+    case OpKind::Load: verb = "load"; break;
+    case OpKind::LoadFailing: verb = "load-failing"; break;
+    case OpKind::Disable: verb = "disable"; break;
+    case OpKind::Unload: verb = "unload"; break;
+    case OpKind::LoadTarget: verb = "load-target"; break;
+    case OpKind::UnloadTarget: verb = "unload-target"; break;
+    }
+    return std::string(verb) + " " + op.module;
+}
+
+}  // namespace klp::explore
