@@ -45,20 +45,22 @@ headers=$out/root/usr/src/linux-headers-$release
 vars=$headers/.kernelvariables
 kbuild=$(readlink -f "$headers/scripts/..")
 gcc=$(sed -n 's/^CC = .*)\(gcc-[0-9]*\)$/\1/p' "$vars" 2> /dev/null || true)
-triplet=$(sed -n 's/^override CROSS_COMPILE = \(.*\)-$/\1/p' "$vars" 2> /dev/null || true)
+# A literal triplet only: 6.1's is "$(DEB_HOST_GNU_TYPE)-", and only when cross-building.
+triplet=$(sed -n 's/^override CROSS_COMPILE = \([a-z0-9_]*-linux-[a-z0-9]*\)-$/\1/p' "$vars" 2> /dev/null || true)
+cc=${triplet:+$triplet-}$gcc
 why=
-if [ -n "$gcc" ] && [ -n "$triplet" ] && ! command -v "$triplet-$gcc" > /dev/null; then
-    why="it was built with $triplet-$gcc"
+if [ -n "$gcc" ] && ! command -v "$cc" > /dev/null; then
+    why="it was built with $cc"
 fi
 while IFS= read -r -d '' tool; do
     missing=$(ldd "$tool" 2>&1 | grep -m1 'not found' || true)
     [ -z "$missing" ] || { why="${why:+$why; }${tool#"$kbuild/"} needs ${missing##*: }"; break; }
 done < <(find "$kbuild" -type f -perm -u+x -print0)
 if [ -n "$why" ]; then
-    [ -n "$gcc" ] && [ -n "$triplet" ] ||
+    [ -n "$gcc" ] ||
         { echo "debian-kernel.sh: $why, and $vars does not say which compiler built $release" >&2; exit 1; }
     echo "debian-kernel: fetching the suite's toolchain: $why"
-    "$here/suite-toolchain.sh" "$out/toolchain" "$triplet-$gcc" "$kbuild"
+    "$here/suite-toolchain.sh" "$out/toolchain" "${triplet:-$(gcc -dumpmachine)}-$gcc" "$kbuild"
 fi
 
 # Virtio transport modules (built in on some flavours: then nothing to load).
