@@ -18,6 +18,7 @@ release=$(echo "$out" | sed -n 1p)
 case "$kernel" in
     debian-6.1)  [[ "$release" == 6.1.0-*-cloud-amd64 ]] || fail "release $release" ;;
     debian-6.12) [[ "$release" == 6.12.*-cloud-amd64 ]] || fail "release $release" ;;
+    debian-7.2)  [[ "$release" == 7.2.*-cloud-amd64 ]] || fail "release $release" ;;  # 7.2.13+deb14-cloud-amd64
     own-*)       [[ "$release" == "${kernel#own-}".*-klp ]] || fail "release $release" ;;  # own-7.2: 7.2.13-klp
     *)           fail "no expected release for kernel $kernel" ;;
 esac
