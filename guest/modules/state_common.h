@@ -87,8 +87,13 @@ static void state_post_patch(struct klp_object *obj)
 		data_counted = true;
 		LOG("post_patch", "took over data from version %d", prev->version);
 	} else if (prev && prev->data == state->data) {
-		/* Non-cumulative: the patch below stays installed and keeps owning it. */
-		((struct loglevel_data *)state->data)->users++;
+		/*
+		 * Non-cumulative: the patch below stays installed and keeps owning it.
+		 * post_patch runs again when a disable is reversed mid-transition
+		 * (livepatch.rst §3): count ourselves once.
+		 */
+		if (!data_counted)
+			((struct loglevel_data *)state->data)->users++;
 		data_counted = true;
 		LOG("post_patch", "sharing data with installed version %d", prev->version);
 	}

@@ -30,7 +30,14 @@ std::vector<Op> randomSequence(std::mt19937_64& rng, int length, const std::vect
         const std::string& m = modules[below(rng, modules.size())];
         size_t roll = below(rng, 100);
         if (isTarget(m)) {
-            out.push_back({roll < 60 ? OpKind::LoadTarget : OpKind::UnloadTarget, m});
+            // klp_target's busy kthread can be held: what makes transitions stay
+            // in progress (and so EBUSY, reversal and late callbacks) reachable.
+            bool busy = m == "klp_target";
+            OpKind kind = roll < (busy ? 40 : 60) ? OpKind::LoadTarget
+                        : roll < (busy ? 55 : 100) ? OpKind::UnloadTarget
+                        : roll < 80                 ? OpKind::Hold
+                                                    : OpKind::Release;
+            out.push_back({kind, m});
             continue;
         }
         const PatchSpec* spec = findPatch(m);
@@ -39,8 +46,10 @@ std::vector<Op> randomSequence(std::mt19937_64& rng, int length, const std::vect
             kind = OpKind::Load;
         else if (roll < 55)
             kind = spec->failParam.empty() ? OpKind::Load : OpKind::LoadFailing;
-        else if (roll < 78)
+        else if (roll < 74)
             kind = OpKind::Disable;
+        else if (roll < 80)
+            kind = OpKind::Enable;
         else
             kind = OpKind::Unload;
         out.push_back({kind, m});
@@ -70,6 +79,9 @@ std::string opText(const Op& op) {
     case OpKind::Unload: verb = "unload"; break;
     case OpKind::LoadTarget: verb = "load-target"; break;
     case OpKind::UnloadTarget: verb = "unload-target"; break;
+    case OpKind::Enable: verb = "enable"; break;
+    case OpKind::Hold: verb = "hold"; break;
+    case OpKind::Release: verb = "release"; break;
     }
     return std::string(verb) + " " + op.module;
 }

@@ -13,9 +13,10 @@ namespace klp::explore {
 // whose rules the model covers (replace/stack, system states, object callbacks).
 const std::vector<std::string>& defaultPool();
 
-// `length` operations over `modules` (targets: LoadTarget/UnloadTarget; patches:
-// Load, LoadFailing where PatchSpec::failParam is set, Disable, Unload), loads
-// weighted up so sequences reach states with several patches. Throws
+// `length` operations over `modules` (targets: LoadTarget/UnloadTarget, and
+// Hold/Release for klp_target; patches: Load, LoadFailing where
+// PatchSpec::failParam is set, Disable, Enable, Unload), loads weighted up so
+// sequences reach states with several patches. Throws
 // std::invalid_argument for a name that is neither a target nor a patch of ours.
 std::vector<Op> randomSequence(std::mt19937_64& rng, int length, const std::vector<std::string>& modules);
 
@@ -24,7 +25,7 @@ std::vector<Op> randomSequence(std::mt19937_64& rng, int length, const std::vect
 // predictable outcome, so such an operation is never run).
 std::vector<Op> withoutHazards(const std::vector<Op>& ops);
 
-// "load klp_replace_a", "load-failing klp_callbacks", "disable klp_state_v1", ...
+// "load klp_replace_a", "load-failing klp_callbacks", "disable klp_state_v1", "hold klp_target", ...
 std::string opText(const Op& op);
 
 }  // namespace klp::explore

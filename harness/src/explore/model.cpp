@@ -20,7 +20,7 @@ std::string liveState(const std::string& object) { return object == kVmlinux ? "
 
 }  // namespace
 
-Model::Model(int bootLoglevel) : loglevel_(bootLoglevel) {}
+Model::Model(int bootLoglevel) : bootLoglevel_(bootLoglevel), loglevel_(bootLoglevel) {}
 
 Outcome Model::apply(const Op& op) {
     // The kinds say what the generator meant; the kernel only sees a module name.
@@ -39,6 +39,16 @@ Outcome Model::apply(const Op& op) {
     case OpKind::Unload:
     case OpKind::UnloadTarget:
         return isTarget(op.module) ? unloadTarget(op.module) : unload(op.module);
+    case OpKind::Enable:
+        return enable(op.module);
+    case OpKind::Hold:
+    case OpKind::Release:
+        if (op.module != "klp_target") {
+            Outcome out;
+            out.hazard = "only klp_target has a busy kthread to hold";
+            return out;
+        }
+        return op.kind == OpKind::Hold ? hold() : release();
     }
     return refused("ENOENT");
 }
@@ -57,9 +67,14 @@ Outcome Model::load(const PatchSpec& spec, bool failing) {
     if (!compatible(spec))
         return refused("EINVAL", std::move(out));
 
+    // core.c klp_enable_patch() -> __klp_enable_patch(): one transition at a
+    // time; refused before any callback runs, the patch leaves klp_patches again.
+    if (transition_ >= 0)
+        return refused("EBUSY", std::move(out));
+
     // core.c klp_init_patch(): the patch joins klp_patches (list_add_tail) before
     // __klp_enable_patch(), so klp_get_prev_state() sees it as the transition patch.
-    patches_.push_back({&spec, failing, 0});
+    patches_.push_back({&spec, failing});
     size_t at = patches_.size() - 1;
     std::vector<std::string> prePatched;
     // core.c __klp_enable_patch(): per loaded object in klp_object order, pre_patch
@@ -81,22 +96,88 @@ Outcome Model::load(const PatchSpec& spec, bool failing) {
         }
         prePatched.push_back(obj);
     }
-    // transition.c klp_complete_transition(PATCHED): for a replace patch,
-    // klp_unpatch_replaced_patches() first (no callbacks of theirs:
-    // cumulative-patches.rst "Limitations", only the new patch's callbacks run),
-    // then post_patch per loaded object. The replaced patches are still in
-    // klp_patches here, so klp_get_prev_state() in post_patch finds them.
-    for (const auto& o : prePatched)
-        postPatch(at, o, liveState(o), out);
-    // livepatch.rst §5.3, cumulative-patches.rst "Usage"; transition.c
-    // klp_try_complete_transition() -> core.c klp_free_replaced_patches_async():
-    // every patch below leaves klp_patches and sysfs; the dropped functions' nops
-    // are discarded (klp_discard_nops), so they run the original again. Their
-    // modules stay loaded, no longer pinned (klp_free_patch_finish: module_put).
-    if (spec.cumulative)
-        patches_.erase(patches_.begin(), patches_.begin() + static_cast<std::ptrdiff_t>(at));
+    // The module's init returns once the transition started (finit_module
+    // does not wait for it): the patch is enabled, maybe still in transition.
     modules_.push_back(spec.name);
+    startTransition(at, true, out);
     return out;
+}
+
+void Model::startTransition(size_t at, bool patching, Outcome& out) {
+    transition_ = static_cast<int>(at);
+    transitionPatching_ = patching;
+    patches_[at].enabled = patching;
+    // transition.c klp_try_complete_transition(): every task not sleeping in a
+    // function the transition changes switches now; a held kthread does not.
+    if (!blocks(at, patching))
+        completeTransition(out.logLines, out);
+}
+
+// livepatch.rst §3; transition.c klp_check_stack_func(): patching checks the
+// function each klp_func replaces (the previous entry on its func_stack, else
+// the original), unpatching checks the patch's own new function. The held
+// kthread sleeps in sleepsIn_'s klp_target_busy_sleep: the top entry when it
+// was held (no transition changing that function can end while it is held).
+bool Model::blocks(size_t at, bool patching) const {
+    if (!held_ || !loaded("klp_target"))
+        return false;
+    const PatchSpec& s = *patches_[at].spec;
+    bool has = s.find("klp_target", "klp_target_busy_sleep") != nullptr;
+    if (!patching)
+        return has && sleepsIn_ == s.name;
+    if (has)
+        return true;
+    // core.c klp_add_nops(): a replace patch gets a nop for each function of the
+    // patches it replaces that it lacks; the nop's old function is theirs.
+    if (!s.cumulative)
+        return false;
+    for (size_t i = 0; i < at; i++)
+        if (patches_[i].spec->find("klp_target", "klp_target_busy_sleep"))
+            return true;
+    return false;
+}
+
+// transition.c klp_complete_transition() and klp_try_complete_transition().
+void Model::completeTransition(std::vector<std::string>& lines, Outcome& out) {
+    size_t at = static_cast<size_t>(transition_);
+    Outcome cb;  // callbacks log into it; hazards go to out
+    if (transitionPatching_) {
+        // For a replace patch, klp_unpatch_replaced_patches() first (no callbacks
+        // of theirs: cumulative-patches.rst "Limitations", only the new patch's
+        // callbacks run), then post_patch per loaded object. The replaced patches
+        // are still in klp_patches here, so klp_get_prev_state() in post_patch
+        // finds them.
+        for (const auto& o : loadedObjects(at))
+            postPatch(at, o, liveState(o), cb);
+        // livepatch.rst §5.3, cumulative-patches.rst "Usage"; then
+        // klp_free_replaced_patches_async(): every patch below leaves klp_patches
+        // and sysfs; the dropped functions' nops are discarded (klp_discard_nops),
+        // so they run the original again. Their modules stay loaded, no longer
+        // pinned (klp_free_patch_finish: module_put).
+        if (patches_[at].spec->cumulative) {
+            patches_.erase(patches_.begin(), patches_.begin() + static_cast<std::ptrdiff_t>(at));
+            at = 0;
+        }
+    } else {
+        // post_unpatch per loaded object (callbacks.rst §2, §3); then
+        // klp_free_patch_async(): out of klp_patches and sysfs; the module stays
+        // loaded, unpinned.
+        for (const auto& o : loadedObjects(at))
+            postUnpatch(at, o, liveState(o), cb);
+        patches_.erase(patches_.begin() + static_cast<std::ptrdiff_t>(at));
+    }
+    transition_ = -1;
+    lines.insert(lines.end(), cb.logLines.begin(), cb.logLines.end());
+    if (out.hazard.empty())
+        out.hazard = cb.hazard;
+}
+
+std::vector<std::string> Model::loadedObjects(size_t at) const {
+    std::vector<std::string> objs;
+    for (const auto& o : patches_[at].spec->objects())
+        if (objectLoaded(o))
+            objs.push_back(o);
+    return objs;
 }
 
 Outcome Model::disable(const std::string& name) {
@@ -106,23 +187,80 @@ Outcome Model::disable(const std::string& name) {
     // is gone, and writing to the missing `enabled` fails to open -> ENOENT.
     if (at < 0)
         return refused("ENOENT");
-    // core.c enabled_store() -> __klp_disable_patch(): since 5.1 there is no
-    // stacking-order check (older kernels refused a patch under an enabled one
-    // with EBUSY), so any enabled patch may go; the ones above stay on top.
-    // pre_unpatch per patched (loaded) object, then klp_complete_transition
-    // (UNPATCHED): post_unpatch per loaded object (callbacks.rst §2, §3).
-    std::vector<std::string> objs;
-    for (const auto& o : patches_[at].spec->objects())
-        if (objectLoaded(o))
-            objs.push_back(o);
+    // core.c enabled_store(): "already in requested state" -> EINVAL (an
+    // unpatching transition still runs).
+    if (!patches_[at].enabled)
+        return refused("EINVAL");
+    // livepatch.rst §3: writing 0 mid-transition reverses it (enabled_store() ->
+    // transition.c klp_reverse_transition(): no callbacks). The tasks that kept
+    // the old functions are already where the transition now goes.
+    if (at == transition_) {
+        transitionPatching_ = false;
+        patches_[at].enabled = false;
+        Outcome out;
+        completeTransition(out.logLines, out);
+        return out;
+    }
+    // __klp_disable_patch(): one transition at a time.
+    if (transition_ >= 0)
+        return refused("EBUSY");
+    // __klp_disable_patch(): since 5.1 there is no stacking-order check (older
+    // kernels refused a patch under an enabled one with EBUSY), so any enabled
+    // patch may go; the ones above stay on top. pre_unpatch per patched
+    // (loaded) object, then the transition; post_unpatch as it ends.
     Outcome out;
-    for (const auto& o : objs)
-        preUnpatch(at, o, liveState(o), out);
-    for (const auto& o : objs)
-        postUnpatch(at, o, liveState(o), out);
-    // transition.c klp_try_complete_transition() -> klp_free_patch_async(): out of
-    // klp_patches and sysfs; the module stays loaded, unpinned.
-    patches_.erase(patches_.begin() + at);
+    for (const auto& o : loadedObjects(static_cast<size_t>(at)))
+        preUnpatch(static_cast<size_t>(at), o, liveState(o), out);
+    startTransition(static_cast<size_t>(at), false, out);
+    return out;
+}
+
+Outcome Model::enable(const std::string& name) {
+    int at = indexOf(name);
+    if (at < 0)
+        return refused("ENOENT");  // as for disable
+    // core.c enabled_store(): "already in requested state" -> EINVAL; writing 1
+    // re-enables nothing else ("Do not allow to re-enable a disabled patch").
+    if (patches_[at].enabled || at != transition_)
+        return refused("EINVAL");
+    // Reverses the unpatching transition: the patch is enabled again, its
+    // post_patch runs as it ends (pre_unpatch already ran, no pre_patch).
+    transitionPatching_ = true;
+    patches_[at].enabled = true;
+    Outcome out;
+    completeTransition(out.logLines, out);
+    return out;
+}
+
+// target_common.h hold_store(). A step must see the kthread asleep, so hold is
+// only generated with klp_target loaded, not yet held, and no transition running.
+Outcome Model::hold() {
+    Outcome out;
+    if (!loaded("klp_target") || held_ || transition_ >= 0) {
+        out.hazard = "hold needs klp_target loaded, not held, and no transition running";
+        return out;
+    }
+    held_ = true;
+    int top = topPatch("klp_target", "klp_target_busy_sleep");
+    sleepsIn_ = top >= 0 ? patches_[static_cast<size_t>(top)].spec->name : "";
+    out.logLines.push_back("klp_target: hold=1");
+    return out;
+}
+
+Outcome Model::release() {
+    Outcome out;
+    if (!held_) {
+        out.hazard = "release needs klp_target held";
+        return out;
+    }
+    held_ = false;
+    out.logLines.push_back("klp_target: hold=0");
+    // The transition it blocked ends at the next klp_transition_work_fn() retry.
+    if (transition_ >= 0) {
+        out.settled = patches_[static_cast<size_t>(transition_)].spec->name;
+        out.settledGone = !transitionPatching_;
+        completeTransition(out.settleLines, out);
+    }
     return out;
 }
 
@@ -148,23 +286,27 @@ Outcome Model::loadTarget(const std::string& target) {
     // callbacks.rst §3 (a module loaded after the patch); core.c klp_module_coming(),
     // called from prepare_coming_module() before the module's init: per patch in
     // klp_patches order with an object for it, pre_patch, klp_patch_object(),
-    // post_patch (the patch is not in transition). A reload is patched again so.
+    // post_patch unless it is the transition patch (its post_patch or
+    // post_unpatch runs as the transition ends). A reload is patched again so.
     for (size_t i = 0; i < patches_.size(); i++) {
         if (!patches_[i].spec->patchesObject(target))
             continue;
         if (!prePatch(i, target, "coming", out)) {
             // callbacks.rst §3 ("refuse to load a module"); klp_module_coming() err ->
             // klp_cleanup_module_patches_limited(mod, patch): the patches before this
-            // one unpatch the module again, pre_unpatch and post_unpatch; none after it
-            // ran. The loader fails with the callback's errno; the module's init never ran.
+            // one unpatch the module again, pre_unpatch (not the transition patch)
+            // and post_unpatch; none after it ran. The loader fails with the
+            // callback's errno; the module's init never ran.
             for (size_t j = 0; j < i; j++)
                 if (patches_[j].spec->patchesObject(target)) {
-                    preUnpatch(j, target, "coming", out);
+                    if (static_cast<int>(j) != transition_)
+                        preUnpatch(j, target, "coming", out);
                     postUnpatch(j, target, "coming", out);
                 }
             return refused(kFailErrnoName, std::move(out));
         }
-        postPatch(i, target, "coming", out);
+        if (static_cast<int>(i) != transition_)
+            postPatch(i, target, "coming", out);
     }
     modules_.push_back(target);
     out.logLines.push_back(lines::targetLoaded(target, targetValue(target)));  // its init sees the patched value
@@ -174,19 +316,29 @@ Outcome Model::loadTarget(const std::string& target) {
 Outcome Model::unloadTarget(const std::string& target) {
     if (!loaded(target))
         return refused("ENOENT");
+    Outcome out;
+    // The held kthread exits with its module: what that does to a transition it
+    // blocks is not modelled, so such an unload is never generated.
+    if (target == "klp_target" && held_ && transition_ >= 0) {
+        out.hazard = "unloading klp_target while its held kthread blocks a transition";
+        return out;
+    }
     // core.c klp_find_object_module(): no reference is taken on a patched module,
     // so nothing pins a target. delete_module() runs mod->exit() first, then
     // klp_module_going() -> klp_cleanup_module_patches_limited(mod, NULL): per
-    // patch in order, pre_unpatch and post_unpatch of that object [going]
-    // (callbacks.rst §3: a target's callbacks run as it is unloaded).
-    Outcome out;
+    // patch in order, pre_unpatch (not for the transition patch) and
+    // post_unpatch of that object [going] (callbacks.rst §3: a target's
+    // callbacks run as it is unloaded).
     out.logLines.push_back(lines::unloaded(target));
     for (size_t i = 0; i < patches_.size(); i++)
         if (patches_[i].spec->patchesObject(target)) {
-            preUnpatch(i, target, "going", out);
+            if (static_cast<int>(i) != transition_)
+                preUnpatch(i, target, "going", out);
             postUnpatch(i, target, "going", out);
         }
     modules_.erase(std::find(modules_.begin(), modules_.end(), target));
+    if (target == "klp_target")
+        held_ = false;  // a reload starts with hold=0
     return out;
 }
 
@@ -230,8 +382,9 @@ bool Model::prePatch(size_t at, const std::string& object, const std::string& mo
         out.logLines.push_back(lines::stateReusing(s, prevVersion(prev), readOriginal(p.data, s.name, out)));
         return true;
     }
-    data_.push_back({loglevel_, ""});
+    data_.push_back({loglevel_, 1, ""});
     p.data = static_cast<int>(data_.size());
+    p.counted = true;
     out.logLines.push_back(lines::stateAllocated(s, loglevel_));
     return true;
 }
@@ -244,15 +397,23 @@ void Model::postPatch(size_t at, const std::string& object, const std::string& m
     if (s.family != Family::SystemState || object != kVmlinux || s.states.empty())
         return;
     // state_post_patch(): a cumulative patch takes the data over from the patch it
-    // replaces, a non-cumulative one shares it; then it sets its loglevel.
+    // replaces (and is its only user), a non-cumulative one shares it (one more
+    // user); then it sets its loglevel.
     int prev = prevStatePatch(at);
     if (prev >= 0 && patches_[prev].data == p.data) {
-        if (s.cumulative) {
+        if (!p.data) {
+            out.hazard = s.name + " post_patch dereferences NULL state data";
+        } else if (s.cumulative) {
             patches_[prev].data = 0;
+            data_[p.data - 1].users = 1;
             out.logLines.push_back(lines::stateTookOver(s, prevVersion(prev)));
         } else {
+            // Once: a disable reversed mid-transition runs post_patch again.
+            if (!p.counted)
+                data_[p.data - 1].users++;
             out.logLines.push_back(lines::stateSharing(s, prevVersion(prev)));
         }
+        p.counted = true;
     }
     out.logLines.push_back(lines::stateLoglevelSet(s, loglevel_, s.stateLoglevel));
     loglevel_ = s.stateLoglevel;
@@ -265,13 +426,18 @@ void Model::preUnpatch(size_t at, const std::string& object, const std::string& 
         out.logLines.push_back(lines::objectCallback(s, "pre_unpatch", object, modState));
     if (s.family != Family::SystemState || object != kVmlinux || s.states.empty())
         return;
-    // state_pre_unpatch(): a patch below still carries the state: leave the loglevel.
+    // state_pre_unpatch(): a patch below, or (sharing the data) above, still
+    // carries the state: leave the loglevel; else restore the original.
     int prev = prevStatePatch(at);
     if (prev >= 0) {
         out.logLines.push_back(lines::stateLoglevelStays(s, loglevel_, prevVersion(prev)));
         return;
     }
     int original = readOriginal(p.data, s.name, out);
+    if (p.data && data_[p.data - 1].users > 1) {
+        out.logLines.push_back(lines::stateLoglevelStaysAbove(s, loglevel_));
+        return;
+    }
     out.logLines.push_back(lines::stateLoglevelRestored(s, loglevel_, original));
     loglevel_ = original;
 }
@@ -284,10 +450,22 @@ void Model::postUnpatch(size_t at, const std::string& object, const std::string&
     if (s.family != Family::SystemState || object != kVmlinux || s.states.empty())
         return;
     // state_post_unpatch() (system-state.rst §4: tell revert from disable by
-    // klp_get_prev_state()): borrowed data stays with the patch below; else free it.
+    // klp_get_prev_state()): it counts itself out; borrowed data stays with the
+    // patch below, data a patch above still uses stays with it; else free it.
+    if (p.data && p.counted) {
+        if (!data_[p.data - 1].freedBy.empty())
+            out.hazard = s.name + " counts itself out of state data freed by " + data_[p.data - 1].freedBy;
+        data_[p.data - 1].users--;
+    }
+    p.counted = false;
     int prev = prevStatePatch(at);
     if (prev >= 0 && patches_[prev].data == p.data) {
         out.logLines.push_back(lines::stateDataStays(s, prevVersion(prev)));
+        p.data = 0;
+        return;
+    }
+    if (prev < 0 && p.data && data_[p.data - 1].users > 0) {
+        out.logLines.push_back(lines::stateDataStaysAbove(s));
         p.data = 0;
         return;
     }
@@ -353,12 +531,26 @@ bool Model::loaded(const std::string& module) const {
 // livepatch.rst §5.2 footnote (func_stack); patch.c klp_patch_func() adds each
 // patch's func at the head of the function's func_stack and klp_ftrace_handler()
 // runs the first entry: the last patch in klp_patches patching it wins, whatever
-// the order in which patches below were disabled.
+// the order in which patches below were disabled. Mid-transition a reader (a
+// new task, forked from switched ones) already sees where the transition goes:
+// a patch being unpatched is skipped, a replace patch being applied hides the
+// patches below it (its nops run the original).
+int Model::topPatch(const std::string& object, const std::string& function) const {
+    for (size_t i = patches_.size(); i-- > 0;) {
+        bool inTransition = static_cast<int>(i) == transition_;
+        if (inTransition && !transitionPatching_)
+            continue;
+        if (patches_[i].spec->find(object, function))
+            return static_cast<int>(i);
+        if (inTransition && patches_[i].spec->cumulative)
+            return -1;
+    }
+    return -1;
+}
+
 const PatchedFunction* Model::topFunction(const std::string& object, const std::string& function) const {
-    for (auto it = patches_.rbegin(); it != patches_.rend(); ++it)
-        if (const PatchedFunction* f = it->spec->find(object, function))
-            return f;
-    return nullptr;
+    int top = topPatch(object, function);
+    return top < 0 ? nullptr : patches_[static_cast<size_t>(top)].spec->find(object, function);
 }
 
 std::string Model::cmdline() const {
@@ -376,8 +568,20 @@ std::string Model::targetValue(const std::string& target) const {
 std::vector<std::pair<std::string, bool>> Model::sysfsPatches() const {
     std::vector<std::pair<std::string, bool>> out;
     for (const auto& p : patches_)
-        out.emplace_back(p.spec->name, true);  // no transitions: every listed patch is enabled
+        out.emplace_back(p.spec->name, p.enabled);
     return out;
+}
+
+std::string Model::transitionPatch() const {
+    return transition_ < 0 ? "" : patches_[static_cast<size_t>(transition_)].spec->name;
+}
+
+int Model::documentedLoglevel() const {
+    for (auto it = patches_.rbegin(); it != patches_.rend(); ++it)
+        for (const auto& st : it->spec->states)
+            if (st.id == kStateId)
+                return it->spec->stateLoglevel;
+    return bootLoglevel_;
 }
 
 std::map<int, int> Model::states() const {

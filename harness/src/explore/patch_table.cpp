@@ -210,11 +210,17 @@ std::string stateLoglevelSet(const PatchSpec& p, int from, int to) {
 std::string stateLoglevelStays(const PatchSpec& p, int level, int prevVersion) {
     return stateLog(p, "pre_unpatch", format("loglevel stays %d: version %d is still installed", level, prevVersion));
 }
+std::string stateLoglevelStaysAbove(const PatchSpec& p, int level) {
+    return stateLog(p, "pre_unpatch", format("loglevel stays %d: a patch above still carries the state", level));
+}
 std::string stateLoglevelRestored(const PatchSpec& p, int from, int to) {
     return stateLog(p, "pre_unpatch", format("loglevel %d -> %d (original)", from, to));
 }
 std::string stateDataStays(const PatchSpec& p, int prevVersion) {
     return stateLog(p, "post_unpatch", format("data stays with installed version %d", prevVersion));
+}
+std::string stateDataStaysAbove(const PatchSpec& p) {
+    return stateLog(p, "post_unpatch", "a patch above still uses the data: not freeing it");
 }
 std::string stateFreeingOurs(const PatchSpec& p, int prevVersion) {
     return stateLog(p, "post_unpatch", format("installed version %d keeps its state; freeing our data", prevVersion));

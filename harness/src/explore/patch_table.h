@@ -86,8 +86,10 @@ std::string stateTookOver(const PatchSpec& p, int prevVersion);                 
 std::string stateSharing(const PatchSpec& p, int prevVersion);                  // post_patch
 std::string stateLoglevelSet(const PatchSpec& p, int from, int to);             // post_patch
 std::string stateLoglevelStays(const PatchSpec& p, int level, int prevVersion);  // pre_unpatch
+std::string stateLoglevelStaysAbove(const PatchSpec& p, int level);              // pre_unpatch
 std::string stateLoglevelRestored(const PatchSpec& p, int from, int to);        // pre_unpatch
 std::string stateDataStays(const PatchSpec& p, int prevVersion);                // post_unpatch
+std::string stateDataStaysAbove(const PatchSpec& p);                           // post_unpatch
 std::string stateFreeingOurs(const PatchSpec& p, int prevVersion);              // post_unpatch
 std::string stateFreeing(const PatchSpec& p);                                   // post_unpatch
 }  // namespace lines

@@ -35,11 +35,11 @@ struct Writer {
     }
 };
 
-void logLines(Writer& w, const Outcome& o) {
-    if (o.logLines.empty())
+void logLines(Writer& w, const std::vector<std::string>& lines) {
+    if (lines.empty())
         return;
     w.add("    log:");
-    for (const auto& l : o.logLines)
+    for (const auto& l : lines)
         w.add("      - " + yamlQuote(l));
 }
 
@@ -92,13 +92,16 @@ GeneratedCase toCase(const std::vector<Op>& ops, const CaseHeader& h) {
         g.lineOp[w.next()] = static_cast<int>(i);
         const std::string comment = "    comment: " + yamlQuote("op " + std::to_string(i + 1) + ": " + opText(op));
         const std::string errnoLine = "    errno: " + o.errnoName;
+        const bool running = model.transitionPatch() == op.module && !op.module.empty();
         switch (op.kind) {
         case OpKind::Load:
         case OpKind::LoadFailing:
         case OpKind::LoadTarget: {
             const PatchSpec* p = findPatch(op.module);
             bool failing = op.kind == OpKind::LoadFailing && p && !p->failParam.empty();
-            w.add(std::string(o.accepted ? "  - load: " : "  - load-fail: ") + op.module);
+            // A transition the held kthread blocks: `load` would wait for it.
+            w.add(std::string(!o.accepted ? "  - load-fail: " : running ? "  - load-nowait: " : "  - load: ") +
+                  op.module);
             w.add(comment);
             if (failing)
                 w.add("    params: " + yamlQuote(p->failingParams()));
@@ -107,16 +110,21 @@ GeneratedCase toCase(const std::vector<Op>& ops, const CaseHeader& h) {
             break;
         }
         case OpKind::Disable:
+        case OpKind::Enable: {
+            bool disable = op.kind == OpKind::Disable;
             if (o.accepted) {
-                w.add("  - disable: " + op.module);
+                w.add(std::string(disable ? "  - disable: " : "  - enable: ") + op.module);
+                if (running && disable)
+                    w.add("    wait: none");  // the held kthread keeps it from ending
             } else {
                 w.add("  - write: /sys/kernel/livepatch/" + op.module + "/enabled");
-                w.add("    value: \"0\"");
+                w.add(std::string("    value: \"") + (disable ? "0" : "1") + "\"");
             }
             w.add(comment);
             if (!o.accepted)
                 w.add(errnoLine);
             break;
+        }
         case OpKind::Unload:
         case OpKind::UnloadTarget:
             w.add(std::string(o.accepted ? "  - unload: " : "  - unload-fail: ") + op.module);
@@ -124,8 +132,26 @@ GeneratedCase toCase(const std::vector<Op>& ops, const CaseHeader& h) {
             if (!o.accepted)
                 w.add(errnoLine);
             break;
+        case OpKind::Hold:
+        case OpKind::Release:
+            w.add(std::string(op.kind == OpKind::Hold ? "  - hold: " : "  - release: ") + op.module);
+            w.add(comment);
+            break;
         }
-        logLines(w, o);
+        logLines(w, o.logLines);
+        if (!o.settled.empty()) {
+            // The transition the release let go ends at the kernel's next retry (1 s).
+            if (o.settledGone) {
+                w.add("  - run: " + yamlQuote("i=0; while [ -d /sys/kernel/livepatch/" + o.settled +
+                                              " ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; [ ! -d "
+                                              "/sys/kernel/livepatch/" + o.settled + " ]"));
+                w.add("    comment: " + yamlQuote("the released transition ends: " + o.settled + " unpatched, gone"));
+            } else {
+                w.add("  - wait-transition: " + o.settled);
+                w.add("    comment: " + yamlQuote("the released transition ends: " + o.settled + " patched"));
+            }
+            logLines(w, o.settleLines);
+        }
 
         // What a reader sees now.
         w.add("  - read: /proc/cmdline");
@@ -142,18 +168,36 @@ GeneratedCase toCase(const std::vector<Op>& ops, const CaseHeader& h) {
                 w.add("    absent: true");
             }
         }
+        // The state our state patches change (system-state.rst): the console
+        // loglevel, as the document says it must be, not as the callbacks do it.
+        bool stateTouched = std::any_of(patches.begin(), patches.end(), [](const std::string& n) {
+            const PatchSpec* p = findPatch(n);
+            return p && p->family == Family::SystemState;
+        });
+        if (stateTouched && model.transitionPatch().empty()) {
+            w.add("  - read: /proc/sys/kernel/printk");
+            w.add("    expect-re: " + yamlQuote("^" + std::to_string(model.documentedLoglevel()) + "\\s"));
+        }
         auto sysfs = model.sysfsPatches();
         for (const auto& p : patches) {
             auto it = std::find_if(sysfs.begin(), sysfs.end(), [&](const auto& e) { return e.first == p; });
             if (it != sysfs.end()) {
                 w.add("  - expect-sysfs: /sys/kernel/livepatch/" + p + "/enabled");
                 w.add(std::string("    value: \"") + (it->second ? "1" : "0") + "\"");
+                if (model.transitionPatch() == p) {
+                    w.add("  - expect-sysfs: /sys/kernel/livepatch/" + p + "/transition");
+                    w.add("    value: \"1\"");
+                }
             } else {
                 w.add("  - expect-sysfs: /sys/kernel/livepatch/" + p);
                 w.add("    absent: true");
             }
         }
     }
+    // A held kthread would hold the next case's guest too (a reverted guest
+    // starts afresh, a reused one may not): let it go.
+    if (model.held())
+        w.add("  - release: klp_target");
     if (g.lineOp.empty())  // nothing to run: a case needs a step
         w.add("  - read: /proc/cmdline");
     g.yaml = w.text();

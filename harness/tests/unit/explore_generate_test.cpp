@@ -55,7 +55,10 @@ TEST(ExploreGenerate, PoolIsOursAndKindsFitTheModule) {
     for (const auto& op : randomSequence(rng, 2000, defaultPool())) {
         seen.insert(op.module);
         if (isTarget(op.module)) {
-            EXPECT_TRUE(op.kind == OpKind::LoadTarget || op.kind == OpKind::UnloadTarget);
+            bool hold = op.kind == OpKind::Hold || op.kind == OpKind::Release;
+            EXPECT_TRUE(op.kind == OpKind::LoadTarget || op.kind == OpKind::UnloadTarget ||
+                        (hold && op.module == "klp_target"))
+                << opText(op);
             continue;
         }
         EXPECT_TRUE(op.kind != OpKind::LoadTarget && op.kind != OpKind::UnloadTarget) << op.module;
@@ -68,13 +71,38 @@ TEST(ExploreGenerate, PoolIsOursAndKindsFitTheModule) {
 }
 
 TEST(ExploreGenerate, HazardsAreLeftOut) {
-    std::vector<Op> ops = {{OpKind::LoadTarget, "klp_target"}, {OpKind::Load, "klp_state_v1"},
-                           {OpKind::Load, "klp_state_nc"},     {OpKind::Disable, "klp_state_v1"},
-                           {OpKind::Disable, "klp_state_nc"},  {OpKind::Unload, "klp_state_v1"}};
+    // Holding a target that is not there, unloading the one whose held kthread
+    // blocks a transition, releasing what is not held: nothing a step can run.
+    std::vector<Op> ops = {{OpKind::Hold, "klp_target"},         {OpKind::LoadTarget, "klp_target"},
+                           {OpKind::Hold, "klp_target"},         {OpKind::Load, "klp_state_v1"},
+                           {OpKind::UnloadTarget, "klp_target"}, {OpKind::Release, "klp_target"},
+                           {OpKind::Release, "klp_target"},      {OpKind::Disable, "klp_state_v1"}};
     auto kept = withoutHazards(ops);
     ASSERT_EQ(kept.size(), 5u);
-    EXPECT_EQ(opText(kept[3]), "disable klp_state_v1");
-    EXPECT_EQ(opText(kept[4]), "unload klp_state_v1");
+    EXPECT_EQ(opText(kept[0]), "load-target klp_target");
+    EXPECT_EQ(opText(kept[2]), "load klp_state_v1");
+    EXPECT_EQ(opText(kept[3]), "release klp_target");
+    EXPECT_EQ(opText(kept[4]), "disable klp_state_v1");
+}
+
+// A held kthread: the load that it blocks does not wait, the transition shows in
+// sysfs, and the release is followed by the wait for the transition's end with
+// the callbacks it runs; a case never ends with the kthread held.
+TEST(ExploreToCase, HeldTransitionsAreWaitedFor) {
+    std::vector<Op> ops = {{OpKind::LoadTarget, "klp_target"}, {OpKind::Hold, "klp_target"},
+                           {OpKind::Load, "klp_state_v1"},      {OpKind::Release, "klp_target"},
+                           {OpKind::Hold, "klp_target"},        {OpKind::Disable, "klp_state_v1"}};
+    auto g = toCase(ops, {});
+    auto c = parsed(g);
+    const std::string& y = g.yaml;
+    EXPECT_NE(y.find("  - load-nowait: klp_state_v1\n"), std::string::npos) << y;
+    EXPECT_NE(y.find("  - expect-sysfs: /sys/kernel/livepatch/klp_state_v1/transition\n    value: \"1\""),
+              std::string::npos);
+    EXPECT_NE(y.find("  - wait-transition: klp_state_v1\n"), std::string::npos);
+    EXPECT_NE(y.find("      - \"klp_state_v1: post_patch: state 1 version 1: loglevel 4 -> 8\""), std::string::npos);
+    EXPECT_NE(y.find("  - disable: klp_state_v1\n    wait: none\n"), std::string::npos);
+    EXPECT_NE(y.find("expect-re: \"^8\\\\s\""), std::string::npos);  // the loglevel the state sets
+    EXPECT_EQ(y.rfind("  - release: klp_target\n"), y.size() - std::string("  - release: klp_target\n").size());
 }
 
 TEST(ExploreToCase, StepsAndObservationsFollowTheModel) {
