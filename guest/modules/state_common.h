@@ -13,6 +13,9 @@
  *   CUMULATIVE       1: .replace = true (atomic replace)
  * Every log line: "<PATCH_NAME>: <callback>: state <id> version <v>: ...".
  *
+ * PLANTED_FORGETS_RESTORE 1 (klp_state_planted only, a test's planted defect):
+ * pre_unpatch logs the restore of the loglevel but leaves it as it is.
+ *
  * Module parameter fail_pre_patch=<errno>: pre_patch of the klp_target object
  * fails with -errno after vmlinux's pre_patch allocated the data (scenario
  * "remove any changes when the livepatch cannot get enabled"; load klp_target first).
@@ -25,6 +28,10 @@
 #include <linux/slab.h>
 
 #define STATE_ID 1
+
+#ifndef PLANTED_FORGETS_RESTORE
+#define PLANTED_FORGETS_RESTORE 0
+#endif
 
 static int fail_pre_patch;
 module_param(fail_pre_patch, int, 0644);
@@ -122,7 +129,8 @@ static void state_pre_unpatch(struct klp_object *obj)
 		return;
 	}
 	LOG("pre_unpatch", "loglevel %d -> %d (original)", console_loglevel, data->original);
-	console_loglevel = data->original;
+	if (!PLANTED_FORGETS_RESTORE)
+		console_loglevel = data->original;
 }
 
 static void state_post_unpatch(struct klp_object *obj)

@@ -397,10 +397,13 @@ std::vector<Subcommand> subcommands(const std::vector<std::string>& command) {
              auto a = std::make_shared<cli::ExploreArgs>();
              cmd->footer(
                  "\nEach sequence is operations on klp_target, klp_replace_a/b, klp_stack_a/b, klp_state_v1/v2/nc "
-                 "and klp_callbacks\n(load, load with the pre_patch-failing parameter, disable, unload; the target "
-                 "loaded and unloaded),\npredicted by klp::explore::Model (harness/src/explore/model.cpp). After "
-                 "every operation the case reads\n/proc/cmdline, the target's value and each touched patch's sysfs "
-                 "`enabled` (or its absence).\n\nOUT/cases/seq-NNN.yaml   the generated cases, run as one normal run: "
+                 "and klp_callbacks\n(load, load with the pre_patch-failing parameter, disable, enable, unload; the "
+                 "target loaded and unloaded,\nits busy kthread held and released, so transitions stay in progress: "
+                 "EBUSY, reversal), predicted by\nklp::explore::Model (harness/src/explore/model.cpp). After every "
+                 "operation the case reads /proc/cmdline,\nthe target's value, the console loglevel the state patches "
+                 "set, and each touched patch's sysfs\n`enabled` and `transition` (or its absence). A sequence that "
+                 "does not PASS runs --reruns times\nmore: if it passes then it is FLAKY (with its counts), else it "
+                 "is shrunk.\n\nOUT/cases/seq-NNN.yaml   the generated cases, run as one normal run: "
                  "OUT/results.json, results.ktap,\n                         junit.xml, report.html (as `run` writes "
                  "them), and OUT/explore.json\nOUT/shrink/seq-NNN/round-R/  each shrink round: its candidates, run as "
                  "a normal run\nOUT/found/seq-NNN.yaml   the minimal failing sequence as a case file, with a "
@@ -434,6 +437,11 @@ std::vector<Subcommand> subcommands(const std::vector<std::string>& command) {
              cmd->add_option("--shrink-budget", a->shrinkBudget, "Candidates a shrink may run per sequence")
                  ->capture_default_str()
                  ->check(CLI::Range(1, 10000));
+             cmd->add_option("--reruns", a->reruns,
+                             "Runs again of each sequence that did not PASS before it is shrunk; one that passes "
+                             "then is FLAKY (0: none)")
+                 ->capture_default_str()
+                 ->check(CLI::Range(0, 100));
              cmd->add_option("--pool", a->pool,
                              "A module to draw operations from, instead of the default pool (repeatable)")
                  ->allow_extra_args(false);

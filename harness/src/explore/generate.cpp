@@ -1,5 +1,6 @@
 #include "explore/generate.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace klp::explore {
@@ -19,6 +20,42 @@ size_t below(std::mt19937_64& rng, size_t n) { return static_cast<size_t>(rng() 
 
 }  // namespace
 
+namespace {
+
+// One operation, drawn blind: the model decides later whether it can run.
+Op drawOp(std::mt19937_64& rng, const std::vector<std::string>& modules, bool busyTarget) {
+    // One op in four goes to klp_target when it is in the pool: its load and
+    // its held kthread are what most patch ops need to be interesting.
+    const std::string& m = busyTarget && below(rng, 4) == 0 ? *std::find(modules.begin(), modules.end(), "klp_target")
+                                                            : modules[below(rng, modules.size())];
+    size_t roll = below(rng, 100);
+    if (isTarget(m)) {
+        // klp_target's busy kthread can be held: what makes transitions stay in
+        // progress (and so EBUSY, reversal and late callbacks) reachable.
+        bool busy = m == "klp_target";
+        OpKind kind = roll < (busy ? 35 : 60) ? OpKind::LoadTarget
+                    : roll < (busy ? 42 : 100) ? OpKind::UnloadTarget
+                    : roll < 80                 ? OpKind::Hold
+                                                : OpKind::Release;
+        return {kind, m};
+    }
+    const PatchSpec* spec = findPatch(m);
+    OpKind kind;
+    if (roll < 45)
+        kind = OpKind::Load;
+    else if (roll < 55)
+        kind = spec->failParam.empty() ? OpKind::Load : OpKind::LoadFailing;
+    else if (roll < 74)
+        kind = OpKind::Disable;
+    else if (roll < 80)
+        kind = OpKind::Enable;
+    else
+        kind = OpKind::Unload;
+    return {kind, m};
+}
+
+}  // namespace
+
 std::vector<Op> randomSequence(std::mt19937_64& rng, int length, const std::vector<std::string>& modules) {
     for (const auto& m : modules)
         if (!isTarget(m) && !findPatch(m))
@@ -26,33 +63,36 @@ std::vector<Op> randomSequence(std::mt19937_64& rng, int length, const std::vect
     std::vector<Op> out;
     if (modules.empty())
         return out;
+    const bool busyTarget = std::find(modules.begin(), modules.end(), "klp_target") != modules.end();
+    Model model;
     for (int i = 0; i < length; i++) {
-        const std::string& m = modules[below(rng, modules.size())];
-        size_t roll = below(rng, 100);
-        if (isTarget(m)) {
-            // klp_target's busy kthread can be held: what makes transitions stay
-            // in progress (and so EBUSY, reversal and late callbacks) reachable.
-            bool busy = m == "klp_target";
-            OpKind kind = roll < (busy ? 40 : 60) ? OpKind::LoadTarget
-                        : roll < (busy ? 55 : 100) ? OpKind::UnloadTarget
-                        : roll < 80                 ? OpKind::Hold
-                                                    : OpKind::Release;
-            out.push_back({kind, m});
-            continue;
+        // A hazard (nothing predictable, or no step can run it) is drawn again,
+        // so a sequence keeps its length; a pool with nothing runnable ends it.
+        for (int tries = 0; tries < 50; tries++) {
+            Op op = drawOp(rng, modules, busyTarget);
+            // Half the time the held kthread gets a patch of the function it
+            // sleeps in (the transition stays in progress), and a running
+            // transition its reversal: blind draws reach these too seldom.
+            if (model.held() && below(rng, 2) == 0) {
+                std::string running = model.transitionPatch();
+                if (!running.empty()) {
+                    op = {below(rng, 2) ? OpKind::Disable : OpKind::Enable, running};
+                } else {
+                    std::vector<std::string> blockable;
+                    for (const auto& m : modules)
+                        if (const PatchSpec* p = findPatch(m); p && p->find("klp_target", "klp_target_busy_sleep"))
+                            blockable.push_back(m);
+                    if (!blockable.empty())
+                        op = {below(rng, 2) ? OpKind::Load : OpKind::Disable, blockable[below(rng, blockable.size())]};
+                }
+            }
+            Model trial = model;
+            if (!trial.apply(op).hazard.empty())
+                continue;
+            model = std::move(trial);
+            out.push_back(std::move(op));
+            break;
         }
-        const PatchSpec* spec = findPatch(m);
-        OpKind kind;
-        if (roll < 45)
-            kind = OpKind::Load;
-        else if (roll < 55)
-            kind = spec->failParam.empty() ? OpKind::Load : OpKind::LoadFailing;
-        else if (roll < 74)
-            kind = OpKind::Disable;
-        else if (roll < 80)
-            kind = OpKind::Enable;
-        else
-            kind = OpKind::Unload;
-        out.push_back({kind, m});
     }
     return out;
 }

@@ -16,7 +16,8 @@ const std::vector<std::string>& defaultPool();
 // `length` operations over `modules` (targets: LoadTarget/UnloadTarget, and
 // Hold/Release for klp_target; patches: Load, LoadFailing where
 // PatchSpec::failParam is set, Disable, Enable, Unload), loads weighted up so
-// sequences reach states with several patches. Throws
+// sequences reach states with several patches. An op the model calls a hazard
+// is drawn again (so none is in the result). Throws
 // std::invalid_argument for a name that is neither a target nor a patch of ours.
 std::vector<Op> randomSequence(std::mt19937_64& rng, int length, const std::vector<std::string>& modules);
 

@@ -87,6 +87,9 @@ std::vector<PatchSpec> makeTable() {
     t.push_back(stateFamily("klp_state_v2", 2, 9, true));    // klp_state_v2.c
     t.push_back(stateFamily("klp_state_nc", 1, 8, false));   // klp_state_nc.c
     t.push_back(stateFamily("klp_state_none", 0, 0, true));  // klp_state_none.c
+    // klp_state_planted.c: test-only, as klp_state_v1 says it is; its planted
+    // defect (pre_unpatch does not restore) is what explore must find.
+    t.push_back(stateFamily("klp_state_planted", 1, 8, true));
     return t;
 }
 

@@ -65,6 +65,8 @@ GeneratedCase toCase(const std::vector<Op>& ops, const CaseHeader& h) {
         w.add("# " + c);
     w.add("title: " + yamlQuote(h.title.empty() ? defaultTitle(ops) : h.title));
     w.add("seeds:");
+    if (!h.rule.empty())
+        w.add("  - " + yamlQuote("breaks " + h.rule));
     w.add("  - " + yamlQuote("explore/model.cpp rules (kernel/livepatch/*.c, kernel/module/main.c)" +
                              (h.seedNote.empty() ? std::string() : "; " + h.seedNote)));
     if (!g.kernelHas.empty()) {

@@ -14,6 +14,7 @@ struct CaseHeader {
     std::string title;                 // "" : made from the operations
     std::vector<std::string> comments;  // "# " lines at the top of the file
     std::string seedNote;              // in `seeds:`, e.g. "klp-harness explore --seed 1 sequence 3"
+    std::string rule;                  // "" or the rule the case shows broken: its first `seeds:` entry
 };
 
 struct GeneratedCase {

@@ -491,7 +491,7 @@ INSTANTIATE_TEST_SUITE_P(, ExploreModel, testing::ValuesIn(sequences()),
 // The table says what the sources say: every patch patches something, the
 // failing parameters are the ones the modules declare, the states' versions.
 TEST(ExploreModelTable, MatchesTheModuleSources) {
-    EXPECT_EQ(patchTable().size(), 43u);  // 13 named patches and 30 klp_rapid_*
+    EXPECT_EQ(patchTable().size(), 44u);  // 14 named patches (one test-only) and 30 klp_rapid_*
     const PatchSpec* v2 = findPatch("klp_state_v2");
     ASSERT_TRUE(v2);
     EXPECT_TRUE(v2->cumulative);
