@@ -250,6 +250,19 @@ INSTANTIATE_TEST_SUITE_P(
                     "BUG: sleeping function called from invalid context at include/linux/sched/mm.h:321", false}}},
         CrashCase{"x86_64-own-6.12-debug-ubsan.txt",
                   {{"UBSAN", "UBSAN: array-index-out-of-bounds in klp_fault.c:150:27", false}}},
+        CrashCase{"ppc64le-own-6.12-debug-kasan-uaf.txt",
+                  {{"KASAN", "BUG: KASAN: slab-use-after-free in fault_uaf", false}}},
+        CrashCase{"ppc64le-own-6.12-debug-kasan-oob.txt",
+                  {{"KASAN", "BUG: KASAN: slab-out-of-bounds in fault_oob", false}}},
+        CrashCase{"ppc64le-own-6.12-debug-kfence.txt",
+                  {{"KFENCE", "BUG: KFENCE: use-after-free read in fault_kfence", false}}},
+        CrashCase{"ppc64le-own-6.12-debug-lockdep.txt",
+                  {{"lockdep", "WARNING: possible circular locking dependency detected", false}}},
+        CrashCase{"ppc64le-own-6.12-debug-atomic-sleep.txt",
+                  {{"sleep in atomic",
+                    "BUG: sleeping function called from invalid context at include/linux/sched/mm.h:321", false}}},
+        CrashCase{"ppc64le-own-6.12-debug-ubsan.txt",
+                  {{"UBSAN", "UBSAN: array-index-out-of-bounds in klp_fault.c:150:27", false}}},
         // A finding, not a trigger: our state modules freed a state's shared data
         // under the patch above (cases/state/disable-lower-of-sharing.yaml, before
         // guest/modules/state_common.h counted its users).
