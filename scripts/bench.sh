@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Speed of the things users wait for, against targets (a missed one fails the script):
-#   scripts/bench.sh [--catalog] [--cold] [ARCH:KERNEL...]
+#   scripts/bench.sh [--catalog] [--cold] [--patch] [--explore] [ARCH:KERNEL...]
 # (default targets: x86_64:debian-6.1 x86_64:debian-6.12 ppc64le:own-6.1 ppc64le:own-6.12)
 # Per target:
 # - warm prepare: a cache hit costs next to nothing                        (< 5 s)
@@ -19,25 +19,36 @@
 #   x86_64 own-7.2 (`prepare --patch`): cold (a patch not built before: its text
 #   made unique, the kernel's klp-build tree already built) and cached     (reported;
 #   cached < 5 s)
+# - with --explore: `explore --seed 1 --sequences 30 --length 6 --jobs 2` on
+#   each target (alone: x86_64:debian-6.12 ppc64le:own-6.12), in sequences
+#   per minute, the guests warm                                        (>= 15/min)
 # Run it on an idle machine: the numbers are wall-clock times.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${KLP_HARNESS_BIN:-$root/build/harness/klp-harness}
 [ -x "$bin" ] || { echo "bench: build first (scripts/build.sh)" >&2; exit 2; }
-catalog=0 cold=0 patch=0 targets=()
+catalog=0 cold=0 patch=0 explore=0 targets=()
 for a in "$@"; do
     case $a in
         --catalog) catalog=1 ;;
         --cold) cold=1 ;;
         --patch) patch=1 ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        --explore) explore=1 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *:*) targets+=("$a") ;;
-        *) echo "bench: unknown argument '$a' (ARCH:KERNEL, --catalog, --cold, --patch)" >&2; exit 2 ;;
+        *) echo "bench: unknown argument '$a' (ARCH:KERNEL, --catalog, --cold, --patch, --explore)" >&2; exit 2 ;;
     esac
 done
-# --patch alone measures only --patch.
-[ ${#targets[@]} -gt 0 ] || { [ $patch = 1 ] && [ $catalog = 0 ] && [ $cold = 0 ]; } ||
+# --patch or --explore alone measure only themselves.
+only=0
+[ $catalog = 0 ] && [ $cold = 0 ] && { [ $patch = 1 ] || [ $explore = 1 ]; } && only=1
+explore_targets=("${targets[@]}")
+[ ${#explore_targets[@]} -gt 0 ] || explore_targets=(x86_64:debian-6.12 ppc64le:own-6.12)
+if [ $only = 1 ]; then
+    targets=()
+elif [ ${#targets[@]} -eq 0 ]; then
     targets=(x86_64:debian-6.1 x86_64:debian-6.12 ppc64le:own-6.1 ppc64le:own-6.12)
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 noop=$root/harness/tests/cases/bench/noop.yaml
@@ -136,6 +147,20 @@ if [ $patch = 1 ]; then
     patch_warm=$(printf '%.2f' "$(since "$s")")
     echo "--patch on x86_64 own-7.2: cold $patch_cold s (klp-build of a new patch), cached $patch_warm s"
     check "--patch cached" "$patch_warm" 5
+fi
+if [ $explore = 1 ]; then
+    for t in "${explore_targets[@]}"; do
+        "$bin" -q prepare --kernel "$t" > /dev/null || { echo "bench: prepare of $t failed" >&2; exit 1; }
+        s=$(now)
+        "$bin" -q explore --kernel "$t" --seed 1 --sequences 30 --length 6 --jobs 2 --out "$tmp/explore" \
+            > "$tmp/explore.txt" 2>&1 ||
+            { echo "bench: explore on $t failed:" >&2; tail -n 20 "$tmp/explore.txt" >&2; exit 1; }
+        secs=$(since "$s")
+        rate=$(echo "scale=1; 30 * 60 / $secs" | bc)
+        printf 'explore on %-22s 30 sequences of 6 ops in %.0f s: %s sequences/min\n' "$t" "$secs" "$rate"
+        if [ "$(echo "$rate < 15" | bc)" = 1 ]; then echo "  SLOW: explore on $t: $rate sequences/min (target >= 15)"; slow=1; fi
+        rm -rf "$tmp/explore"
+    done
 fi
 if [ $catalog = 1 ] && [ ${#targets[@]} -gt 1 ]; then
     kargs=()

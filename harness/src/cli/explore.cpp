@@ -292,11 +292,15 @@ int explore(const ExploreArgs& a) {
             if (!diverged(s))
                 continue;
             auto it = by.find(seqName(s.number));
-            if (it == by.end() || !it->second.contains("repeat"))
+            if (it == by.end())
                 continue;  // no answer: the first verdict stands
-            const auto& rep = it->second["repeat"];
-            int runs = rep.value("runs", 0);
-            int passes = rep["counts"].value("PASS", 0) + rep["counts"].value("SKIP", 0);
+            // A repeat has its counts; a single run (--reruns 1) only its verdict.
+            int runs = 1, passes = it->second.value("verdict", "") == "PASS";
+            if (it->second.contains("repeat")) {
+                const auto& rep = it->second["repeat"];
+                runs = rep.value("runs", 0);
+                passes = rep["counts"].value("PASS", 0) + rep["counts"].value("SKIP", 0);
+            }
             s.runs += runs;
             s.failedRuns += runs - passes;
             if (passes > 0) {

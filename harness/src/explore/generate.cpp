@@ -24,9 +24,9 @@ namespace {
 
 // One operation, drawn blind: the model decides later whether it can run.
 Op drawOp(std::mt19937_64& rng, const std::vector<std::string>& modules, bool busyTarget) {
-    // One op in four goes to klp_target when it is in the pool: its load and
+    // One op in three goes to klp_target when it is in the pool: its load and
     // its held kthread are what most patch ops need to be interesting.
-    const std::string& m = busyTarget && below(rng, 4) == 0 ? *std::find(modules.begin(), modules.end(), "klp_target")
+    const std::string& m = busyTarget && below(rng, 3) == 0 ? *std::find(modules.begin(), modules.end(), "klp_target")
                                                             : modules[below(rng, modules.size())];
     size_t roll = below(rng, 100);
     if (isTarget(m)) {
@@ -34,8 +34,8 @@ Op drawOp(std::mt19937_64& rng, const std::vector<std::string>& modules, bool bu
         // progress (and so EBUSY, reversal and late callbacks) reachable.
         bool busy = m == "klp_target";
         OpKind kind = roll < (busy ? 35 : 60) ? OpKind::LoadTarget
-                    : roll < (busy ? 42 : 100) ? OpKind::UnloadTarget
-                    : roll < 80                 ? OpKind::Hold
+                    : roll < (busy ? 40 : 100) ? OpKind::UnloadTarget
+                    : roll < 85                 ? OpKind::Hold
                                                 : OpKind::Release;
         return {kind, m};
     }
@@ -70,20 +70,29 @@ std::vector<Op> randomSequence(std::mt19937_64& rng, int length, const std::vect
         // so a sequence keeps its length; a pool with nothing runnable ends it.
         for (int tries = 0; tries < 50; tries++) {
             Op op = drawOp(rng, modules, busyTarget);
-            // Half the time the held kthread gets a patch of the function it
-            // sleeps in (the transition stays in progress), and a running
-            // transition its reversal: blind draws reach these too seldom.
-            if (model.held() && below(rng, 2) == 0) {
+            // Mostly, the held kthread gets a patch of the function it sleeps in
+            // loaded or disabled (the transition stays in progress), and a
+            // running transition its reversal (Disable of a patching one,
+            // Enable of an unpatching one): blind draws reach these too seldom.
+            if (model.held() && below(rng, 10) < 7) {
                 std::string running = model.transitionPatch();
                 if (!running.empty()) {
-                    op = {below(rng, 2) ? OpKind::Disable : OpKind::Enable, running};
+                    bool reverse = below(rng, 3) != 0;
+                    op = {reverse == model.transitionPatching() ? OpKind::Disable : OpKind::Enable, running};
                 } else {
                     std::vector<std::string> blockable;
                     for (const auto& m : modules)
                         if (const PatchSpec* p = findPatch(m); p && p->find("klp_target", "klp_target_busy_sleep"))
                             blockable.push_back(m);
-                    if (!blockable.empty())
-                        op = {below(rng, 2) ? OpKind::Load : OpKind::Disable, blockable[below(rng, blockable.size())]};
+                    // The patch the kthread sleeps in: the last listed one replacing the function.
+                    std::string sleepsIn;
+                    for (const auto& [name, enabled] : model.sysfsPatches())
+                        if (findPatch(name)->find("klp_target", "klp_target_busy_sleep"))
+                            sleepsIn = name;
+                    if (!sleepsIn.empty() && below(rng, 2) == 0)
+                        op = {OpKind::Disable, sleepsIn};
+                    else if (!blockable.empty())
+                        op = {OpKind::Load, blockable[below(rng, blockable.size())]};
                 }
             }
             Model trial = model;

@@ -37,13 +37,14 @@ print(sum(1 for s in j['sequences'] if len(s['ops'].split('; ')) < $len))")
          "in progress, $reversed with a reversing enable) in $(( SECONDS - start )) s"
     ;;
 planted)
-    explore --seed 2 --sequences 1 --length 5 --reruns 1 \
-        --pool klp_target --pool klp_state_planted --pool klp_replace_a
+    # Seed 1's sequence disables klp_state_planted at its 4th operation (the
+    # generator is deterministic: a change to it may need another seed).
+    explore --seed 1 --sequences 1 --length 5 --reruns 1 --pool klp_state_planted --pool klp_replace_a
     rc=$?
     [ "$rc" -eq 1 ] || fail "explore exit $rc, expected 1 (the planted defect found)"
     grep -Eq '^FAIL +seq-' "$tmp/out" || fail "no sequence FAILed"
     grep -q 'printk is "8' "$tmp/out" || fail "the failure is not the loglevel left at 8"
-    grep -Eq '\(failed ([0-9]+) of \1 runs\)' "$tmp/out" || fail "the failure did not come back on its re-run"
+    grep -q '(failed 2 of 2 runs)' "$tmp/out" || fail "the failure did not come back on its re-run (or was not counted)"
     found=$(ls "$tmp"/x/found/*.yaml 2>/dev/null | head -1)
     [ -n "$found" ] || fail "nothing in found/"
     ops=$(grep -c '^    comment: "op ' "$found")
