@@ -6,9 +6,9 @@
 namespace klp::explore {
 
 const std::vector<std::string>& defaultPool() {
-    static const std::vector<std::string> pool = {"klp_target",   "klp_replace_a", "klp_replace_b",
-                                                  "klp_stack_a",  "klp_stack_b",   "klp_state_v1",
-                                                  "klp_state_v2", "klp_state_nc",  "klp_callbacks"};
+    static const std::vector<std::string> pool = {"klp_target",   "klp_replace_a", "klp_replace_b", "klp_stack_a",
+                                                  "klp_stack_b",  "klp_state_v1",  "klp_state_v2",  "klp_state_nc",
+                                                  "klp_callbacks", "klp_shadow",   "klp_shadow2"};
     return pool;
 }
 
@@ -22,12 +22,20 @@ size_t below(std::mt19937_64& rng, size_t n) { return static_cast<size_t>(rng() 
 
 namespace {
 
+// What a sequence leans on, drawn once per sequence: held transitions or
+// klp_target's items (shadow variables), so both get deep sequences.
+enum class Focus { Transitions, Items };
+
 // One operation, drawn blind: the model decides later whether it can run.
-Op drawOp(std::mt19937_64& rng, const std::vector<std::string>& modules, bool busyTarget) {
+// items: a shadow patch is in the pool, so klp_target's items are worth making.
+Op drawOp(std::mt19937_64& rng, const std::vector<std::string>& modules, bool busyTarget, bool items, Focus focus) {
     // One op in three goes to klp_target when it is in the pool: its load and
     // its held kthread are what most patch ops need to be interesting.
-    const std::string& m = busyTarget && below(rng, 3) == 0 ? *std::find(modules.begin(), modules.end(), "klp_target")
-                                                            : modules[below(rng, modules.size())];
+    if (items && focus == Focus::Items && below(rng, 2) == 0) {  // half the ops on the items
+        size_t r = below(rng, 10);
+        return {r < 5 ? OpKind::AddItem : r < 8 ? OpKind::ReadItems : OpKind::DestroyItems, "klp_target"};
+    }
+    std::string m = busyTarget && below(rng, 3) == 0 ? "klp_target" : modules[below(rng, modules.size())];
     size_t roll = below(rng, 100);
     if (isTarget(m)) {
         // klp_target's busy kthread can be held: what makes transitions stay in
@@ -64,12 +72,32 @@ std::vector<Op> randomSequence(std::mt19937_64& rng, int length, const std::vect
     if (modules.empty())
         return out;
     const bool busyTarget = std::find(modules.begin(), modules.end(), "klp_target") != modules.end();
+    std::vector<std::string> shadowPatches;
+    for (const auto& m : modules)
+        if (const PatchSpec* p = findPatch(m); p && p->family == Family::Shadow)
+            shadowPatches.push_back(m);
+    const bool items = busyTarget && !shadowPatches.empty();
+    const Focus focus = items && below(rng, 2) ? Focus::Items : Focus::Transitions;
     Model model;
     for (int i = 0; i < length; i++) {
         // A hazard (nothing predictable, or no step can run it) is drawn again,
         // so a sequence keeps its length; a pool with nothing runnable ends it.
         for (int tries = 0; tries < 50; tries++) {
-            Op op = drawOp(rng, modules, busyTarget);
+            Op op = drawOp(rng, modules, busyTarget, items, focus);
+            // Items need their target: an items sequence loads it early.
+            if (focus == Focus::Items && below(rng, 2) == 0) {
+                bool shadowOn = false;
+                for (const auto& [name, enabled] : model.sysfsPatches())
+                    shadowOn = shadowOn || findPatch(name)->family == Family::Shadow;
+                std::vector<std::string> loadable;  // and a shadow patch to give them variables
+                for (const auto& p : shadowPatches)
+                    if (!model.loaded(p))
+                        loadable.push_back(p);
+                if (!model.loaded("klp_target"))
+                    op = {OpKind::LoadTarget, "klp_target"};
+                else if (!shadowOn && !loadable.empty())
+                    op = {OpKind::Load, loadable[below(rng, loadable.size())]};
+            }
             // Mostly, the held kthread gets a patch of the function it sleeps in
             // loaded or disabled (the transition stays in progress), and a
             // running transition its reversal (Disable of a patching one,
@@ -77,8 +105,11 @@ std::vector<Op> randomSequence(std::mt19937_64& rng, int length, const std::vect
             if (model.held() && below(rng, 10) < 7) {
                 std::string running = model.transitionPatch();
                 if (!running.empty()) {
-                    bool reverse = below(rng, 3) != 0;
-                    op = {reverse == model.transitionPatching() ? OpKind::Disable : OpKind::Enable, running};
+                    size_t r = below(rng, 3);  // reverse it, release it, or the wrong write
+                    if (r == 0)
+                        op = {OpKind::Release, "klp_target"};
+                    else
+                        op = {(r == 1) == model.transitionPatching() ? OpKind::Disable : OpKind::Enable, running};
                 } else {
                     std::vector<std::string> blockable;
                     for (const auto& m : modules)
@@ -95,6 +126,10 @@ std::vector<Op> randomSequence(std::mt19937_64& rng, int length, const std::vect
                         op = {OpKind::Load, blockable[below(rng, blockable.size())]};
                 }
             }
+            // A load of what is loaded only says EEXIST: keep one in four.
+            if ((op.kind == OpKind::Load || op.kind == OpKind::LoadTarget) && model.loaded(op.module) &&
+                below(rng, 4) != 0)
+                continue;
             Model trial = model;
             if (!trial.apply(op).hazard.empty())
                 continue;
@@ -131,6 +166,9 @@ std::string opText(const Op& op) {
     case OpKind::Enable: verb = "enable"; break;
     case OpKind::Hold: verb = "hold"; break;
     case OpKind::Release: verb = "release"; break;
+    case OpKind::AddItem: verb = "add-item"; break;
+    case OpKind::DestroyItems: verb = "destroy-items"; break;
+    case OpKind::ReadItems: verb = "read-items"; break;
     }
     return std::string(verb) + " " + op.module;
 }

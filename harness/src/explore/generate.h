@@ -10,11 +10,12 @@
 namespace klp::explore {
 
 // The modules explore draws from by default: one target and the livepatches
-// whose rules the model covers (replace/stack, system states, object callbacks).
+// whose rules the model covers (replace/stack, system states, object callbacks,
+// shadow variables).
 const std::vector<std::string>& defaultPool();
 
 // `length` operations over `modules` (targets: LoadTarget/UnloadTarget, and
-// Hold/Release for klp_target; patches: Load, LoadFailing where
+// Hold/Release for klp_target, its items too when a shadow patch is in the pool; patches: Load, LoadFailing where
 // PatchSpec::failParam is set, Disable, Enable, Unload), loads weighted up so
 // sequences reach states with several patches. An op the model calls a hazard
 // is drawn again (so none is in the result). Throws

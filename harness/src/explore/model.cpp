@@ -49,6 +49,21 @@ Outcome Model::apply(const Op& op) {
             return out;
         }
         return op.kind == OpKind::Hold ? hold() : release();
+    case OpKind::AddItem:
+    case OpKind::DestroyItems:
+    case OpKind::ReadItems: {
+        Outcome out;
+        if (op.module != "klp_target" || !loaded("klp_target")) {
+            out.hazard = "items need klp_target loaded";
+            return out;
+        }
+        if (op.kind == OpKind::AddItem)
+            return addItem();
+        if (op.kind == OpKind::ReadItems)
+            return readItems();
+        destroyItems(out);
+        return out;
+    }
     }
     return refused("ENOENT");
 }
@@ -99,6 +114,8 @@ Outcome Model::load(const PatchSpec& spec, bool failing) {
     // The module's init returns once the transition started (finit_module
     // does not wait for it): the patch is enabled, maybe still in transition.
     modules_.push_back(spec.name);
+    if (spec.family == Family::Shadow)
+        nextValue_[spec.name] = 100;  // a static of the module: fresh with each load
     startTransition(at, true, out);
     return out;
 }
@@ -329,6 +346,8 @@ Outcome Model::unloadTarget(const std::string& target) {
     // patch in order, pre_unpatch (not for the transition patch) and
     // post_unpatch of that object [going] (callbacks.rst §3: a target's
     // callbacks run as it is unloaded).
+    if (target == "klp_target")
+        destroyItems(out);  // target_exit(), before its last line
     out.logLines.push_back(lines::unloaded(target));
     for (size_t i = 0; i < patches_.size(); i++)
         if (patches_[i].spec->patchesObject(target)) {
@@ -337,9 +356,72 @@ Outcome Model::unloadTarget(const std::string& target) {
             postUnpatch(i, target, "going", out);
         }
     modules_.erase(std::find(modules_.begin(), modules_.end(), target));
-    if (target == "klp_target")
+    if (target == "klp_target") {
         held_ = false;  // a reload starts with hold=0
+        nextItemId_ = 1;  // and with item ids from 1
+    }
     return out;
+}
+
+// shadow-vars.rst with shadow_common.h: a new item gets its shadow variable
+// from the shadow patch on top (klp_shadow_alloc, the ctor logs).
+Outcome Model::addItem() {
+    Outcome out;
+    int id = nextItemId_++;
+    items_.push_back(id);
+    if (const PatchSpec* top = shadowTop("klp_target_item_created")) {
+        if (danglingShadows_)
+            out.hazard = "a new item may get the address of a freed one that still has a shadow variable";
+        int value = nextValue_[top->name]++;
+        shadows_[id] = value;
+        out.logLines.push_back(lines::shadowCtor(*top, id, value));
+    }
+    return out;
+}
+
+// One describe line per item; a shadow patch gives an item without a shadow
+// one now (klp_shadow_get_or_alloc), so a read is an operation of its own.
+Outcome Model::readItems() {
+    Outcome out;
+    for (int id : items_) {
+        std::string line = "item " + std::to_string(id);
+        if (const PatchSpec* top = shadowTop("klp_target_item_describe")) {
+            if (danglingShadows_)
+                out.hazard = "a shadow lookup may find the variable of a freed item at the same address";
+            auto it = shadows_.find(id);
+            if (it == shadows_.end()) {
+                int value = nextValue_[top->name]++;
+                it = shadows_.emplace(id, value).first;
+                out.logLines.push_back(lines::shadowCtor(*top, id, value));
+            }
+            line += " shadow " + std::to_string(it->second) + " (" + top->name + ")";
+        }
+        out.output += (out.output.empty() ? "" : "\n") + line;
+    }
+    return out;
+}
+
+void Model::destroyItems(Outcome& out) {
+    const PatchSpec* top = shadowTop("klp_target_item_destroying");
+    for (int id : items_) {
+        auto it = shadows_.find(id);
+        if (it == shadows_.end())
+            continue;
+        if (top)
+            out.logLines.push_back(lines::shadowDtor(*top, id, it->second));  // klp_shadow_free()
+        else
+            danglingShadows_ = true;  // the original destroys the item, its shadow stays behind
+        shadows_.erase(it);
+    }
+    items_.clear();
+}
+
+const PatchSpec* Model::shadowTop(const char* function) const {
+    int top = topPatch("klp_target", function);
+    if (top < 0)
+        return nullptr;
+    const PatchSpec* s = patches_[static_cast<size_t>(top)].spec;
+    return s->family == Family::Shadow ? s : nullptr;
 }
 
 // system-state.rst §2; state.c klp_is_state_compatible() for every state of every
@@ -394,6 +476,8 @@ void Model::postPatch(size_t at, const std::string& object, const std::string& m
     const PatchSpec& s = *p.spec;
     if (s.family == Family::Callbacks)
         out.logLines.push_back(lines::objectCallback(s, "post_patch", object, modState));
+    if (s.family == Family::Shadow && object == "klp_target")
+        out.logLines.push_back(lines::shadowPostPatch(s));
     if (s.family != Family::SystemState || object != kVmlinux || s.states.empty())
         return;
     // state_post_patch(): a cumulative patch takes the data over from the patch it
@@ -447,6 +531,16 @@ void Model::postUnpatch(size_t at, const std::string& object, const std::string&
     const PatchSpec& s = *p.spec;
     if (s.family == Family::Callbacks)
         out.logLines.push_back(lines::objectCallback(s, "post_unpatch", object, modState));
+    if (s.family == Family::Shadow && object == "klp_target") {
+        // shadow-vars.rst: klp_shadow_free_all() with the dtor, every shadow of
+        // the id whichever patch made it; the hash's order, so no item ids.
+        out.logLines.push_back(lines::shadowPostUnpatch(s));
+        if (danglingShadows_)
+            out.hazard = s.name + " frees shadow variables of items already freed (the dtor reads them)";
+        for (size_t i = 0; i < shadows_.size(); i++)
+            out.logLines.push_back(lines::shadowDtorAnyItem(s));
+        shadows_.clear();
+    }
     if (s.family != Family::SystemState || object != kVmlinux || s.states.empty())
         return;
     // state_post_unpatch() (system-state.rst §4: tell revert from disable by

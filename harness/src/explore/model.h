@@ -31,6 +31,10 @@ enum class OpKind {
     Enable,        // echo 1 > /sys/kernel/livepatch/<module>/enabled (reverses an unpatching transition)
     Hold,          // echo 1 > /sys/kernel/klp_target/hold: its kthread sleeps in klp_target_busy_sleep
     Release,       // echo 0 > /sys/kernel/klp_target/hold: the kthread runs on; a transition it blocked ends
+    AddItem,       // echo 1 > /sys/kernel/klp_target/items: one more item (klp_target_item_created)
+    DestroyItems,  // echo 0 > /sys/kernel/klp_target/items: every item goes (klp_target_item_destroying)
+    ReadItems,     // cat /sys/kernel/klp_target/items: klp_target_item_describe per item (a shadow patch's
+                   // allocates missing shadow variables: a read changes state, so it is an operation)
 };
 
 struct Op {
@@ -52,6 +56,7 @@ struct Outcome {
     std::string settled;
     bool settledGone = false;
     std::vector<std::string> settleLines;
+    std::string output;  // ReadItems: what the read returns (lines without the last newline)
 };
 
 // What /proc/cmdline reads while no patch replaces cmdline_proc_show: the boot
@@ -87,6 +92,10 @@ public:
     // model's consoleLoglevel() follows what our modules' callbacks do; a
     // difference is a bug in them (the case checks this one).
     int documentedLoglevel() const;
+    // The shadow variables of klp_target's items (shadow-vars.rst): item id -> value.
+    const std::map<int, int>& shadows() const { return shadows_; }
+    // klp_target's items, in list order.
+    const std::vector<int>& items() const { return items_; }
     // Installed system states: id -> version of the last patch in stacking order declaring it.
     std::map<int, int> states() const;
     // console_loglevel (the first field of /proc/sys/kernel/printk).
@@ -114,6 +123,12 @@ private:
     Outcome enable(const std::string& name);
     Outcome hold();
     Outcome release();
+    Outcome addItem();
+    Outcome readItems();
+    // destroy_items(): each item through the top klp_target_item_destroying.
+    void destroyItems(Outcome& out);
+    // The shadow patch (Family::Shadow) whose item function runs, or nullptr.
+    const PatchSpec* shadowTop(const char* function) const;
     Outcome unload(const std::string& name);
     Outcome loadTarget(const std::string& target);
     Outcome unloadTarget(const std::string& target);
@@ -152,6 +167,13 @@ private:
     bool held_ = false;                 // klp_target's hold is 1
     // The patch whose klp_target_busy_sleep the held kthread sleeps in ("" the original).
     std::string sleepsIn_;
+    std::vector<int> items_;             // klp_target's items, in list order
+    int nextItemId_ = 1;                 // target_common.h next_item_id
+    std::map<int, int> shadows_;         // item id -> shadow value (SHADOW_ID, shared by the shadow patches)
+    std::map<std::string, int> nextValue_;  // shadow_common.h next_value, per loaded shadow patch module
+    // Shadow variables left on items freed while no shadow patch was on top
+    // (their obj pointer dangles): what later touches them is not predictable.
+    bool danglingShadows_ = false;
     std::vector<std::string> modules_;  // loaded modules, in load order
     std::vector<StateData> data_;       // handle h is data_[h - 1]
 };

@@ -61,6 +61,19 @@ PatchSpec stateFamily(const std::string& name, int version, int loglevel, bool c
     return p;
 }
 
+// shadow_common.h: klp_target's item hooks (created, describe, destroying) and
+// object callbacks on klp_target.
+PatchSpec shadowFamily(const std::string& name, bool cumulative) {
+    PatchSpec p;
+    p.name = name;
+    p.family = Family::Shadow;
+    p.cumulative = cumulative;
+    for (const char* f : {"klp_target_item_created", "klp_target_item_describe", "klp_target_item_destroying"})
+        p.functions.push_back({"klp_target", f, ""});
+    p.kernelHas = {"object-callbacks"};
+    return p;
+}
+
 std::vector<PatchSpec> makeTable() {
     std::vector<PatchSpec> t;
     // klp_basic.c
@@ -90,6 +103,8 @@ std::vector<PatchSpec> makeTable() {
     // klp_state_planted.c: test-only, as klp_state_v1 says it is; its planted
     // defect (pre_unpatch does not restore) is what explore must find.
     t.push_back(stateFamily("klp_state_planted", 1, 8, true));
+    t.push_back(shadowFamily("klp_shadow", false));  // klp_shadow.c
+    t.push_back(shadowFamily("klp_shadow2", true));  // klp_shadow2.c
     return t;
 }
 
@@ -161,6 +176,7 @@ std::string enabling(const PatchSpec& p) {
                       p.states.empty() ? 0 : p.states.front().version);
     case Family::Replace:
     case Family::Callbacks:
+    case Family::Shadow:
         break;
     }
     return format("%s: enabling (%s)", p.name.c_str(), kind);
@@ -230,6 +246,20 @@ std::string stateFreeingOurs(const PatchSpec& p, int prevVersion) {
 }
 std::string stateFreeing(const PatchSpec& p) {
     return stateLog(p, "post_unpatch", "no patch keeps the state: freeing data");
+}
+
+std::string shadowCtor(const PatchSpec& p, int item, int value) {
+    return format("%s: shadow ctor: item %d value %d", p.name.c_str(), item, value);
+}
+std::string shadowDtor(const PatchSpec& p, int item, int value) {
+    return format("%s: shadow dtor: item %d value %d", p.name.c_str(), item, value);
+}
+std::string shadowDtorAnyItem(const PatchSpec& p) { return format("%s: shadow dtor: item", p.name.c_str()); }
+std::string shadowPostPatch(const PatchSpec& p) {
+    return format("%s: post_patch: klp_target: shadow variables in use", p.name.c_str());
+}
+std::string shadowPostUnpatch(const PatchSpec& p) {
+    return format("%s: post_unpatch: klp_target: freeing all shadow variables", p.name.c_str());
 }
 
 }  // namespace lines

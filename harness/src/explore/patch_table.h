@@ -14,6 +14,7 @@ enum class Family {
     Basic,        // klp_basic.c: no callbacks
     Callbacks,    // callbacks_common.h: pre/post (un)patch on every object, one line each
     SystemState,  // state_common.h: state 1 callbacks on vmlinux, a pre_patch on klp_target
+    Shadow,       // shadow_common.h: a shadow variable per klp_target item; post_patch/post_unpatch on klp_target
 };
 
 inline constexpr const char* kVmlinux = "vmlinux";
@@ -92,6 +93,12 @@ std::string stateDataStays(const PatchSpec& p, int prevVersion);                
 std::string stateDataStaysAbove(const PatchSpec& p);                           // post_unpatch
 std::string stateFreeingOurs(const PatchSpec& p, int prevVersion);              // post_unpatch
 std::string stateFreeing(const PatchSpec& p);                                   // post_unpatch
+// shadow_common.h (a shadow's value: the patch module's next_value, from 100).
+std::string shadowCtor(const PatchSpec& p, int item, int value);
+std::string shadowDtor(const PatchSpec& p, int item, int value);
+std::string shadowDtorAnyItem(const PatchSpec& p);  // "<patch>: shadow dtor: item" (free_all: hash order)
+std::string shadowPostPatch(const PatchSpec& p);
+std::string shadowPostUnpatch(const PatchSpec& p);
 }  // namespace lines
 
 }  // namespace klp::explore

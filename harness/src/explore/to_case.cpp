@@ -134,6 +134,17 @@ GeneratedCase toCase(const std::vector<Op>& ops, const CaseHeader& h) {
             if (!o.accepted)
                 w.add(errnoLine);
             break;
+        case OpKind::AddItem:
+        case OpKind::DestroyItems:
+            w.add("  - write: /sys/kernel/" + op.module + "/items");
+            w.add(std::string("    value: \"") + (op.kind == OpKind::AddItem ? "1" : "0") + "\"");
+            w.add(comment);
+            break;
+        case OpKind::ReadItems:
+            w.add("  - read: /sys/kernel/" + op.module + "/items");
+            w.add("    expect: " + yamlQuote(o.output));
+            w.add(comment);
+            break;
         case OpKind::Hold:
         case OpKind::Release:
             w.add(std::string(op.kind == OpKind::Hold ? "  - hold: " : "  - release: ") + op.module);

@@ -7,11 +7,13 @@
 # what the crash classifier's fixtures are cut from (tests/unit/fixtures/crash/).
 # A checker the arch cannot have (the build's "not available on ARCH" line) is
 # named in SKIP_CHECKERS (space-separated case names), e.g. "3-kfence".
+# CHECKERS_CMDLINE: extra kernel command line (x86_64: no5lvl, see CMakeLists.txt).
 set -uo pipefail
 bin=$1 cases=$2 arch=$3 kernel=$4 record=${5:-}
 . "$(dirname "$0")/verdict_lines.sh"
 
-"$bin" -q run --arch "$arch" --kernel "$kernel" --out "$tmp/results" "$cases" > "$tmp/out" 2>&1
+"$bin" -q run --arch "$arch" --kernel "$kernel" ${CHECKERS_CMDLINE:+--cmdline "$CHECKERS_CMDLINE"} \
+    --out "$tmp/results" "$cases" > "$tmp/out" 2>&1
 rc=$?
 [ "$rc" -eq 1 ] || fail "exit code $rc, expected 1 (every case ERRORs)"
 expect() { # case title-regex

@@ -55,7 +55,8 @@ TEST(ExploreGenerate, PoolIsOursAndKindsFitTheModule) {
     for (const auto& op : randomSequence(rng, 2000, defaultPool())) {
         seen.insert(op.module);
         if (isTarget(op.module)) {
-            bool hold = op.kind == OpKind::Hold || op.kind == OpKind::Release;
+            bool hold = op.kind == OpKind::Hold || op.kind == OpKind::Release || op.kind == OpKind::AddItem ||
+                        op.kind == OpKind::ReadItems || op.kind == OpKind::DestroyItems;
             EXPECT_TRUE(op.kind == OpKind::LoadTarget || op.kind == OpKind::UnloadTarget ||
                         (hold && op.module == "klp_target"))
                 << opText(op);
@@ -83,6 +84,23 @@ TEST(ExploreGenerate, HazardsAreLeftOut) {
     EXPECT_EQ(opText(kept[2]), "load klp_state_v1");
     EXPECT_EQ(opText(kept[3]), "release klp_target");
     EXPECT_EQ(opText(kept[4]), "disable klp_state_v1");
+}
+
+// Items: writes of 1 and 0, and a read whose expected output is the model's
+// (the shadow values a shadow patch's describe gives, allocating missing ones).
+TEST(ExploreToCase, ItemsAreWrittenAndRead) {
+    std::vector<Op> ops = {{OpKind::LoadTarget, "klp_target"}, {OpKind::AddItem, "klp_target"},
+                           {OpKind::Load, "klp_shadow"},        {OpKind::ReadItems, "klp_target"},
+                           {OpKind::DestroyItems, "klp_target"}};
+    auto g = toCase(ops, {});
+    auto c = parsed(g);
+    const std::string& y = g.yaml;
+    EXPECT_NE(y.find("  - write: /sys/kernel/klp_target/items\n    value: \"1\"\n"), std::string::npos) << y;
+    EXPECT_NE(y.find("  - read: /sys/kernel/klp_target/items\n    expect: \"item 1 shadow 100 (klp_shadow)\"\n"),
+              std::string::npos);
+    EXPECT_NE(y.find("      - \"klp_shadow: shadow ctor: item 1 value 100\""), std::string::npos);
+    EXPECT_NE(y.find("  - write: /sys/kernel/klp_target/items\n    value: \"0\"\n"), std::string::npos);
+    EXPECT_NE(y.find("      - \"klp_shadow: shadow dtor: item 1 value 100\""), std::string::npos);
 }
 
 // A held kthread: the load that it blocks does not wait, the transition shows in

@@ -31,6 +31,8 @@ struct Step {
     std::optional<std::string> transition;  // the patch in transition afterwards ("" none)
     std::optional<std::pair<std::string, bool>> settled;  // a transition the op let end: patch, gone
     std::optional<std::vector<std::string>> settleLines;
+    std::optional<std::string> output;             // ReadItems
+    std::optional<std::map<int, int>> shadowVars;  // item -> value afterwards
     bool hazard = false;
 
     Step& refused(std::string e) { errnoName = std::move(e); return *this; }
@@ -46,6 +48,8 @@ struct Step {
     Step& thenLoaded(bool l) { moduleLoaded = l; return *this; }
     Step& unpredictable() { hazard = true; return *this; }
     Step& thenTransition(std::string p) { transition = std::move(p); return *this; }
+    Step& reads(std::string o) { output = std::move(o); return *this; }
+    Step& thenShadows(std::map<int, int> m) { shadowVars = std::move(m); return *this; }
     Step& settles(std::string p, bool gone, std::vector<std::string> l) {
         settled = {std::move(p), gone};
         settleLines = std::move(l);
@@ -61,6 +65,9 @@ Step loadTarget(std::string t = "klp_target") { return Step(OpKind::LoadTarget, 
 Step unloadTarget(std::string t = "klp_target") { return Step(OpKind::UnloadTarget, std::move(t)); }
 Step enable(std::string m) { return Step(OpKind::Enable, std::move(m)); }
 Step hold() { return Step(OpKind::Hold, "klp_target"); }
+Step addItem() { return Step(OpKind::AddItem, "klp_target"); }
+Step destroyItems() { return Step(OpKind::DestroyItems, "klp_target"); }
+Step readItems() { return Step(OpKind::ReadItems, "klp_target"); }
 Step release() { return Step(OpKind::Release, "klp_target"); }
 
 struct Sequence {
@@ -422,6 +429,39 @@ const std::vector<Sequence>& sequences() {
                      st("klp_state_v1", 1, "post_unpatch", "no patch keeps the state: freeing data")})
               .thenLoglevel(4)}},
 
+        {"ShadowVariablesLiveOnUnderTheirCumulativeReplacement", "shadow-vars.rst (klp_shadow_get_or_alloc; lifetime across a replace, klp_shadow_free_all in post_unpatch); cases/shadow/lifetime-across-replace",
+         {loadTarget(), addItem().logs({}), addItem(),
+          load("klp_shadow").logs({"klp_shadow: enabling (non-cumulative)",
+                                   "klp_shadow: post_patch: klp_target: shadow variables in use"}),
+          readItems()
+              .reads("item 1 shadow 100 (klp_shadow)\nitem 2 shadow 101 (klp_shadow)")
+              .logs({"klp_shadow: shadow ctor: item 1 value 100", "klp_shadow: shadow ctor: item 2 value 101"}),
+          addItem().logs({"klp_shadow: shadow ctor: item 3 value 102"}).thenShadows({{1, 100}, {2, 101}, {3, 102}}),
+          load("klp_shadow2").logs({"klp_shadow2: enabling (cumulative)",
+                                    "klp_shadow2: post_patch: klp_target: shadow variables in use"}),
+          readItems().reads("item 1 shadow 100 (klp_shadow2)\nitem 2 shadow 101 (klp_shadow2)\nitem 3 shadow 102 (klp_shadow2)"),
+          disable("klp_shadow2")
+              .logs({"klp_shadow2: post_unpatch: klp_target: freeing all shadow variables", "klp_shadow2: shadow dtor: item",
+                     "klp_shadow2: shadow dtor: item", "klp_shadow2: shadow dtor: item"})
+              .thenShadows({}),
+          readItems().reads("item 1\nitem 2\nitem 3").logs({})}},
+
+        {"ShadowVariablesGoWithTheirItems", "shadow-vars.rst (klp_shadow_free when the parent object goes); callbacks.rst §3 (going, coming)",
+         {loadTarget(), load("klp_shadow"), addItem().logs({"klp_shadow: shadow ctor: item 1 value 100"}),
+          destroyItems().logs({"klp_shadow: shadow dtor: item 1 value 100"}).thenShadows({}),
+          addItem(), readItems().reads("item 2 shadow 101 (klp_shadow)"),
+          unloadTarget().logs({"klp_shadow: shadow dtor: item 2 value 101", "klp_target: unloaded",
+                               "klp_shadow: post_unpatch: klp_target: freeing all shadow variables"}),
+          readItems().unpredictable(),
+          loadTarget().logs({"klp_shadow: post_patch: klp_target: shadow variables in use",
+                             "klp_target: loaded, value=original hold=0"}),
+          addItem().logs({"klp_shadow: shadow ctor: item 1 value 102"})}},
+
+        {"ShadowLeftOnAFreedItemIsUnpredictable", "cumulative-patches.rst Limitations (a replaced patch's callbacks do not run): klp_replace_b knows nothing of klp_shadow's variables",
+         {loadTarget(), load("klp_shadow"), addItem(), load("klp_replace_b").thenSysfs({"klp_replace_b"}),
+          destroyItems().logs({}), unload("klp_shadow"), load("klp_shadow"), addItem().unpredictable(),
+          disable("klp_shadow").unpredictable()}},
+
         {"OnlyAPatchOfTheHeldFunctionBlocks", "livepatch.rst §3: only tasks in a function the transition changes block it",
          {loadTarget(), hold(), load("klp_replace_a").thenTransition(""), load("klp_callbacks").thenTransition(""),
           disable("klp_callbacks").thenTransition(""), load("klp_state_nc").thenTransition("klp_state_nc"),
@@ -462,6 +502,12 @@ void expectStep(Model& model, const Step& s) {
         EXPECT_EQ(model.transitionPatch(), *s.transition);
     }
     EXPECT_EQ(out.settled, s.settled ? s.settled->first : "");
+    if (s.output) {
+        EXPECT_EQ(out.output, *s.output);
+    }
+    if (s.shadowVars) {
+        EXPECT_EQ(model.shadows(), *s.shadowVars);
+    }
     if (s.settled) {
         EXPECT_EQ(out.settledGone, s.settled->second);
         EXPECT_EQ(out.settleLines, *s.settleLines);
@@ -491,7 +537,10 @@ INSTANTIATE_TEST_SUITE_P(, ExploreModel, testing::ValuesIn(sequences()),
 // The table says what the sources say: every patch patches something, the
 // failing parameters are the ones the modules declare, the states' versions.
 TEST(ExploreModelTable, MatchesTheModuleSources) {
-    EXPECT_EQ(patchTable().size(), 44u);  // 14 named patches (one test-only) and 30 klp_rapid_*
+    EXPECT_EQ(patchTable().size(), 46u);  // 16 named patches (one test-only) and 30 klp_rapid_*
+    EXPECT_EQ(findPatch("klp_shadow2")->family, Family::Shadow);
+    EXPECT_TRUE(findPatch("klp_shadow2")->cumulative);
+    EXPECT_FALSE(findPatch("klp_shadow")->cumulative);
     const PatchSpec* v2 = findPatch("klp_state_v2");
     ASSERT_TRUE(v2);
     EXPECT_TRUE(v2->cumulative);
@@ -517,14 +566,17 @@ TEST(ExploreModelRandom, EveryOpGetsAConsistentOutcome) {
     for (const auto& p : patchTable())
         if (p.name.rfind("klp_rapid_", 0) != 0)
             names.push_back(p.name);
-    const OpKind kinds[] = {OpKind::Load,   OpKind::LoadFailing, OpKind::Disable, OpKind::Unload,
-                            OpKind::Enable, OpKind::Hold,        OpKind::Release};
+    const OpKind kinds[] = {OpKind::Load,    OpKind::LoadFailing, OpKind::Disable,      OpKind::Unload,
+                            OpKind::Enable,  OpKind::Hold,        OpKind::Release,      OpKind::AddItem,
+                            OpKind::ReadItems, OpKind::DestroyItems};
     std::mt19937 rng(7);
     int transitions = 0;
     for (int run = 0; run < 400; run++) {
         Model model;
         for (int i = 0; i < 40; i++) {
-            Op op{kinds[rng() % 7], names[rng() % names.size()]};
+            Op op{kinds[rng() % 10], names[rng() % names.size()]};
+            if (op.kind == OpKind::Hold || op.kind == OpKind::Release || op.kind >= OpKind::AddItem)
+                op.module = "klp_target";  // the only module these act on
             Model before = model;
             Outcome out = model.apply(op);
             if (!out.hazard.empty()) {
