@@ -396,10 +396,11 @@ std::vector<Subcommand> subcommands(const std::vector<std::string>& command) {
          [](CLI::App* cmd) {
              auto a = std::make_shared<cli::ExploreArgs>();
              cmd->footer(
-                 "\nEach sequence is operations on klp_target, klp_replace_a/b, klp_stack_a/b, klp_state_v1/v2/nc "
-                 "and klp_callbacks\n(load, load with the pre_patch-failing parameter, disable, enable, unload; the "
-                 "target loaded and unloaded,\nits busy kthread held and released, so transitions stay in progress: "
-                 "EBUSY, reversal), predicted by\nklp::explore::Model (harness/src/explore/model.cpp). After every "
+                 "\nEach sequence is operations on klp_target, klp_replace_a/b, klp_stack_a/b, klp_state_v1/v2/nc, "
+                 "klp_callbacks\nand klp_shadow/klp_shadow2 (load, load with the pre_patch-failing parameter, "
+                 "disable, enable,\nunload; the target loaded and unloaded, its busy kthread held and released, so "
+                 "transitions stay\nin progress: EBUSY, reversal; its items added, read and destroyed: shadow "
+                 "variables), predicted by\nklp::explore::Model (harness/src/explore/model.cpp). After every "
                  "operation the case reads /proc/cmdline,\nthe target's value, the console loglevel the state patches "
                  "set, and each touched patch's sysfs\n`enabled` and `transition` (or its absence). A sequence that "
                  "does not PASS runs --reruns times\nmore: if it passes then it is FLAKY (with its counts), else it "
