@@ -245,3 +245,18 @@ TEST(ExploreShrink, BatchesAndBudget) {
     EXPECT_TRUE(b.budgetHit);
     EXPECT_LE(b.tested, 5);
 }
+
+// cli.explore_planted (integration/cli_explore_test.sh) runs seed 26's first
+// sequence over this pool: it must reach the planted defect, a restore by
+// klp_state_planted's pre_unpatch. A generator change that moves it fails here
+// in milliseconds instead of there after a guest run: pick another seed for both.
+TEST(ExploreGenerate, PlantedTestSeedReachesTheDefect) {
+    std::mt19937_64 rng(26);
+    auto ops = randomSequence(rng, 5, {"klp_state_planted", "klp_replace_a"});
+    Model model;
+    bool restores = false;
+    for (const auto& op : ops)
+        for (const auto& line : model.apply(op).logLines)
+            restores = restores || line == "klp_state_planted: pre_unpatch: state 1 version 1: loglevel 8 -> 4 (original)";
+    EXPECT_TRUE(restores);
+}
