@@ -29,12 +29,12 @@ enum class Focus { Transitions, Items };
 // One operation, drawn blind: the model decides later whether it can run.
 // items: a shadow patch is in the pool, so klp_target's items are worth making.
 Op drawOp(std::mt19937_64& rng, const std::vector<std::string>& modules, bool busyTarget, bool items, Focus focus) {
-    // One op in three goes to klp_target when it is in the pool: its load and
-    // its held kthread are what most patch ops need to be interesting.
     if (items && focus == Focus::Items && below(rng, 2) == 0) {  // half the ops on the items
         size_t r = below(rng, 10);
         return {r < 5 ? OpKind::AddItem : r < 8 ? OpKind::ReadItems : OpKind::DestroyItems, "klp_target"};
     }
+    // One op in three goes to klp_target when it is in the pool: its load and
+    // its held kthread are what most patch ops need to be interesting.
     std::string m = busyTarget && below(rng, 3) == 0 ? "klp_target" : modules[below(rng, modules.size())];
     size_t roll = below(rng, 100);
     if (isTarget(m)) {
@@ -62,6 +62,51 @@ Op drawOp(std::mt19937_64& rng, const std::vector<std::string>& modules, bool bu
     return {kind, m};
 }
 
+// Items need their target and a shadow patch to give them variables: an
+// items sequence loads them early (op is replaced when one is missing).
+void guideItems(std::mt19937_64& rng, const Model& model, const std::vector<std::string>& shadowPatches, Op& op) {
+    bool shadowOn = false;
+    for (const auto& [name, enabled] : model.sysfsPatches())
+        shadowOn = shadowOn || findPatch(name)->family == Family::Shadow;
+    std::vector<std::string> loadable;
+    for (const auto& p : shadowPatches)
+        if (!model.loaded(p))
+            loadable.push_back(p);
+    if (!model.loaded("klp_target"))
+        op = {OpKind::LoadTarget, "klp_target"};
+    else if (!shadowOn && !loadable.empty())
+        op = {OpKind::Load, loadable[below(rng, loadable.size())]};
+}
+
+// While the kthread is held: a patch of the function it sleeps in is loaded or
+// disabled (the transition stays in progress), and a running transition is
+// reversed (Disable of a patching one, Enable of an unpatching one), released,
+// or written the wrong way. Blind draws reach these too seldom.
+void guideHeld(std::mt19937_64& rng, const Model& model, const std::vector<std::string>& modules, Op& op) {
+    std::string running = model.transitionPatch();
+    if (!running.empty()) {
+        size_t r = below(rng, 3);
+        if (r == 0)
+            op = {OpKind::Release, "klp_target"};
+        else
+            op = {(r == 1) == model.transitionPatching() ? OpKind::Disable : OpKind::Enable, running};
+        return;
+    }
+    std::vector<std::string> blockable;
+    for (const auto& m : modules)
+        if (const PatchSpec* p = findPatch(m); p && p->find("klp_target", "klp_target_busy_sleep"))
+            blockable.push_back(m);
+    // The patch the kthread sleeps in: the last listed one replacing the function.
+    std::string sleepsIn;
+    for (const auto& [name, enabled] : model.sysfsPatches())
+        if (findPatch(name)->find("klp_target", "klp_target_busy_sleep"))
+            sleepsIn = name;
+    if (!sleepsIn.empty() && below(rng, 2) == 0)
+        op = {OpKind::Disable, sleepsIn};
+    else if (!blockable.empty())
+        op = {OpKind::Load, blockable[below(rng, blockable.size())]};
+}
+
 }  // namespace
 
 std::vector<Op> randomSequence(std::mt19937_64& rng, int length, const std::vector<std::string>& modules) {
@@ -81,51 +126,14 @@ std::vector<Op> randomSequence(std::mt19937_64& rng, int length, const std::vect
     Model model;
     for (int i = 0; i < length; i++) {
         // A hazard (nothing predictable, or no step can run it) is drawn again,
-        // so a sequence keeps its length; a pool with nothing runnable ends it.
+        // so a sequence keeps its length (a pool with nothing runnable gives a
+        // shorter one).
         for (int tries = 0; tries < 50; tries++) {
             Op op = drawOp(rng, modules, busyTarget, items, focus);
-            // Items need their target: an items sequence loads it early.
-            if (focus == Focus::Items && below(rng, 2) == 0) {
-                bool shadowOn = false;
-                for (const auto& [name, enabled] : model.sysfsPatches())
-                    shadowOn = shadowOn || findPatch(name)->family == Family::Shadow;
-                std::vector<std::string> loadable;  // and a shadow patch to give them variables
-                for (const auto& p : shadowPatches)
-                    if (!model.loaded(p))
-                        loadable.push_back(p);
-                if (!model.loaded("klp_target"))
-                    op = {OpKind::LoadTarget, "klp_target"};
-                else if (!shadowOn && !loadable.empty())
-                    op = {OpKind::Load, loadable[below(rng, loadable.size())]};
-            }
-            // Mostly, the held kthread gets a patch of the function it sleeps in
-            // loaded or disabled (the transition stays in progress), and a
-            // running transition its reversal (Disable of a patching one,
-            // Enable of an unpatching one): blind draws reach these too seldom.
-            if (model.held() && below(rng, 10) < 7) {
-                std::string running = model.transitionPatch();
-                if (!running.empty()) {
-                    size_t r = below(rng, 3);  // reverse it, release it, or the wrong write
-                    if (r == 0)
-                        op = {OpKind::Release, "klp_target"};
-                    else
-                        op = {(r == 1) == model.transitionPatching() ? OpKind::Disable : OpKind::Enable, running};
-                } else {
-                    std::vector<std::string> blockable;
-                    for (const auto& m : modules)
-                        if (const PatchSpec* p = findPatch(m); p && p->find("klp_target", "klp_target_busy_sleep"))
-                            blockable.push_back(m);
-                    // The patch the kthread sleeps in: the last listed one replacing the function.
-                    std::string sleepsIn;
-                    for (const auto& [name, enabled] : model.sysfsPatches())
-                        if (findPatch(name)->find("klp_target", "klp_target_busy_sleep"))
-                            sleepsIn = name;
-                    if (!sleepsIn.empty() && below(rng, 2) == 0)
-                        op = {OpKind::Disable, sleepsIn};
-                    else if (!blockable.empty())
-                        op = {OpKind::Load, blockable[below(rng, blockable.size())]};
-                }
-            }
+            if (focus == Focus::Items && below(rng, 2) == 0)
+                guideItems(rng, model, shadowPatches, op);
+            if (model.held() && below(rng, 10) < 7)
+                guideHeld(rng, model, modules, op);
             // A load of what is loaded only says EEXIST: keep one in four.
             if ((op.kind == OpKind::Load || op.kind == OpKind::LoadTarget) && model.loaded(op.module) &&
                 below(rng, 4) != 0)
